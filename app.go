@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/gqlauth/gqlauth/auth"
+	"github.com/gqlauth/gqlauth/db"
+	"github.com/gqlauth/gqlauth/graph"
+	"github.com/gqlauth/gqlauth/httpapi"
+)
+
+// app is the wired server: the store, the auth service and the HTTP
+// handler. Subcommands that need only the service use it too, so that the
+// CLI and the server share one code path.
+type app struct {
+	cfg     *config
+	log     *slog.Logger
+	store   *db.Store
+	svc     *auth.Service
+	handler http.Handler
+}
+
+// openApp opens the store, applies migrations and wires the service.
+func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+	store, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, store: store}
+	if err := a.init(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) init(ctx context.Context) error {
+	if err := a.store.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	secret, err := a.jwtSecret(ctx)
+	if err != nil {
+		return err
+	}
+	cfg := a.cfg
+	tokens, err := auth.NewTokens(auth.TokenConfig{
+		Secret: secret, Issuer: cfg.Issuer, Audience: cfg.Audience,
+		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Leeway: cfg.Leeway,
+	}, nil)
+	if err != nil {
+		return err
+	}
+	hasher, err := auth.NewHasher(cfg.Argon2)
+	if err != nil {
+		return err
+	}
+	a.svc = auth.NewService(a.store, tokens, hasher, auth.ServiceOptions{ReuseGrace: cfg.ReuseGrace, Logger: a.log})
+
+	gql := auth.Middleware(tokens)(graph.NewHandler(a.svc, graph.HandlerOptions{Introspection: cfg.Introspection, Logger: a.log}))
+	var pg http.Handler
+	if cfg.Playground {
+		pg = playground.Handler("gqlauth", "/graphql")
+	}
+	a.handler = httpapi.NewHandler(httpapi.Routes{GraphQL: gql, Playground: pg, Ready: a.ready, Logger: a.log})
+	return nil
+}
+
+// jwtSecret returns the configured secret or, outside production, one
+// generated on first start and kept in the store so restarts keep tokens
+// valid.
+func (a *app) jwtSecret(ctx context.Context) ([]byte, error) {
+	if len(a.cfg.JWTSecret) > 0 {
+		return a.cfg.JWTSecret, nil
+	}
+	if a.cfg.Production {
+		return nil, errors.New("JWT_SECRET is required when APP_ENV=production")
+	}
+	s, err := a.store.Setting(ctx, "jwt_secret", func() (string, error) {
+		b := make([]byte, 48)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		return base64.RawStdEncoding.EncodeToString(b), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load generated JWT secret: %w", err)
+	}
+	a.log.Warn("JWT_SECRET is not set: using a generated secret kept in the database; set JWT_SECRET in production")
+	return []byte(s), nil
+}
+
+func (a *app) ready(ctx context.Context) error {
+	if err := a.store.Ping(ctx); err != nil {
+		return err
+	}
+	pending, err := a.store.MigrationsPending(ctx)
+	if err != nil {
+		return err
+	}
+	if pending {
+		return errors.New("migrations pending")
+	}
+	return nil
+}
+
+// serve answers HTTP on ln until ctx ends, then drains in-flight requests
+// for up to the shutdown timeout.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	pruneCtx, stopPruner := context.WithCancel(ctx)
+	defer stopPruner()
+	go a.svc.RunPruner(pruneCtx, a.cfg.PruneInterval)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func (a *app) close() error { return a.store.Close() }

@@ -1,0 +1,107 @@
+package auth
+
+import "time"
+
+// Role is a user's authorization level.
+type Role string
+
+// The roles a user can hold.
+const (
+	RoleUser  Role = "USER"
+	RoleAdmin Role = "ADMIN"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleUser || r == RoleAdmin }
+
+// User is an account. PasswordHash is in PHC (argon2id) or bcrypt format.
+type User struct {
+	ID           string    `db:"id"`
+	Email        string    `db:"email"`
+	PasswordHash string    `db:"password_hash"`
+	Role         Role      `db:"role"`
+	CreatedAt    time.Time `db:"created_at"`
+	UpdatedAt    time.Time `db:"updated_at"`
+}
+
+// Session is one login: the chain of refresh tokens that descends from it.
+// RefreshJTI is the only refresh token that may be used next; PrevRefreshJTI
+// is the one it replaced, still honoured until RotatedAt plus the reuse grace
+// window so that a client that lost a refresh response can retry.
+type Session struct {
+	ID             string     `db:"id"`
+	UserID         string     `db:"user_id"`
+	RefreshJTI     string     `db:"refresh_jti"`
+	PrevRefreshJTI *string    `db:"prev_refresh_jti"`
+	RotatedAt      *time.Time `db:"rotated_at"`
+	CreatedAt      time.Time  `db:"created_at"`
+	LastUsedAt     time.Time  `db:"last_used_at"`
+	ExpiresAt      time.Time  `db:"expires_at"`
+	RevokedAt      *time.Time `db:"revoked_at"`
+	UserAgent      string     `db:"user_agent"`
+	IP             string     `db:"ip"`
+}
+
+// Active reports whether the session can still be used at now.
+func (s *Session) Active(now time.Time) bool {
+	return s.RevokedAt == nil && now.Before(s.ExpiresAt)
+}
+
+// EventType names a security event in the audit log.
+type EventType string
+
+// The audited security events.
+const (
+	EventRegister        EventType = "register"
+	EventLoginSucceeded  EventType = "login_succeeded"
+	EventLoginFailed     EventType = "login_failed"
+	EventRefreshReuse    EventType = "refresh_reuse_detected"
+	EventLogout          EventType = "logout"
+	EventLogoutAll       EventType = "logout_all"
+	EventPasswordChanged EventType = "password_changed"
+	EventRoleChanged     EventType = "role_changed"
+)
+
+// AuditEvent is one row of the audit log. UserID is empty when the event
+// concerns no known account (a failed login with an unknown email).
+type AuditEvent struct {
+	ID        int64     `db:"id"`
+	At        time.Time `db:"at"`
+	Type      EventType `db:"type"`
+	UserID    *string   `db:"user_id"`
+	Email     string    `db:"email"`
+	IP        string    `db:"ip"`
+	UserAgent string    `db:"user_agent"`
+	Detail    string    `db:"detail"`
+}
+
+// Principal is the caller of an authenticated request, as the database sees
+// it now: the role is the current one, not the one in the token.
+type Principal struct {
+	User   User
+	Claims *Claims
+}
+
+// Stats are the figures adminStats reports.
+type Stats struct {
+	Users               int
+	Admins              int
+	ActiveSessions      int
+	RevokedTokens       int
+	LoginsLast24h       int
+	FailedLoginsLast24h int
+}
+
+// TokenState is what the database says about an access token's subject,
+// session and jti, read in one round trip on every authenticated request.
+type TokenState struct {
+	User         *User // nil when the user no longer exists
+	SessionEnded bool  // revoked, expired or pruned
+	TokenRevoked bool  // the jti is on the blocklist
+}
+
+// Includes reports whether a holder of r may do what required allows:
+// ADMIN includes USER.
+func (r Role) Includes(required Role) bool {
+	return r == required || r == RoleAdmin
+}

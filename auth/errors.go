@@ -1,0 +1,116 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error for clients. It is sent as extensions.code and is
+// part of the API contract: clients branch on it, never on messages.
+type Code string
+
+// The codes a client can see.
+const (
+	CodeUnauthenticated    Code = "UNAUTHENTICATED"
+	CodeForbidden          Code = "FORBIDDEN"
+	CodeFreshTokenRequired Code = "FRESH_TOKEN_REQUIRED"
+	CodeInvalidCredentials Code = "INVALID_CREDENTIALS"
+	CodeEmailTaken         Code = "EMAIL_TAKEN"
+	CodeBadUserInput       Code = "BAD_USER_INPUT"
+	CodeInternal           Code = "INTERNAL_SERVER_ERROR"
+)
+
+// Reason refines CodeUnauthenticated so that a client can tell an expired
+// token (refresh and retry) from every other failure (log in again).
+type Reason string
+
+// The reasons an UNAUTHENTICATED error can carry.
+const (
+	ReasonTokenMissing Reason = "TOKEN_MISSING"
+	ReasonTokenInvalid Reason = "TOKEN_INVALID"
+	ReasonTokenExpired Reason = "TOKEN_EXPIRED"
+	ReasonTokenRevoked Reason = "TOKEN_REVOKED"
+	ReasonTokenReused  Reason = "TOKEN_REUSED"
+)
+
+// Error is the one error type that crosses the service boundary. Message is
+// safe to show to a client; Err is the internal cause, which is logged and
+// never shown.
+type Error struct {
+	Code    Code
+	Reason  Reason // set only with CodeUnauthenticated
+	Field   string // the offending input, set only with CodeBadUserInput
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	msg := string(e.Code)
+	if e.Reason != "" {
+		msg += "/" + string(e.Reason)
+	}
+	msg += ": " + e.Message
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap exposes the internal cause to errors.Is and errors.As.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorCode returns the client-facing code of err: its own when err is (or
+// wraps) an *Error, CodeInternal otherwise.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// ErrorReason returns the reason of an UNAUTHENTICATED error, or "".
+func ErrorReason(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}
+
+// Unauthenticated builds an UNAUTHENTICATED error for reason.
+func Unauthenticated(reason Reason) *Error {
+	msgs := map[Reason]string{
+		ReasonTokenMissing: "authentication required",
+		ReasonTokenInvalid: "invalid token",
+		ReasonTokenExpired: "token has expired",
+		ReasonTokenRevoked: "token has been revoked",
+		ReasonTokenReused:  "refresh token reuse detected; the session has been ended",
+	}
+	return &Error{Code: CodeUnauthenticated, Reason: reason, Message: msgs[reason]}
+}
+
+// BadInput builds a BAD_USER_INPUT error naming the offending field.
+func BadInput(field, format string, args ...any) *Error {
+	return &Error{Code: CodeBadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Internal wraps an unexpected failure. Its message is generic on purpose.
+func Internal(err error) *Error {
+	return &Error{Code: CodeInternal, Message: "internal server error", Err: err}
+}
+
+var (
+	errForbidden          = &Error{Code: CodeForbidden, Message: "you do not have permission to do this"}
+	errFreshTokenRequired = &Error{Code: CodeFreshTokenRequired, Message: "this operation requires a fresh token; log in again"}
+	errInvalidCredentials = &Error{Code: CodeInvalidCredentials, Message: "invalid email or password"}
+	errEmailTaken         = &Error{Code: CodeEmailTaken, Message: "an account with this email already exists"}
+)
+
+// Sentinel errors that stores return so the service can translate them.
+var (
+	// ErrNotFound reports that a row does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrDuplicateEmail reports a unique violation on the users' email.
+	ErrDuplicateEmail = errors.New("duplicate email")
+)

@@ -1,0 +1,130 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Argon2Params are argon2id's cost parameters.
+type Argon2Params struct {
+	Memory  uint32 // KiB
+	Time    uint32
+	Threads uint8
+	SaltLen uint32
+	KeyLen  uint32
+}
+
+// DefaultArgon2Params are OWASP's recommended minimum for argon2id
+// (m=19 MiB, t=2, p=1).
+var DefaultArgon2Params = Argon2Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// Password limits. The upper bound keeps a single request from buying
+// unbounded hashing work; 256 bytes is far beyond any passphrase.
+const (
+	MinPasswordChars = 8
+	MaxPasswordBytes = 256
+)
+
+// Hasher hashes and verifies passwords. Hashes are PHC strings
+// ($argon2id$v=19$m=...,t=...,p=...$salt$hash); bcrypt hashes from an
+// earlier system still verify and are upgraded on the next login.
+type Hasher struct {
+	params Argon2Params
+	dummy  string // verified against when the email is unknown
+}
+
+// NewHasher returns a Hasher for params.
+func NewHasher(params Argon2Params) (*Hasher, error) {
+	h := &Hasher{params: params}
+	if params.Memory < 8*uint32(params.Threads) || params.Time < 1 || params.Threads < 1 || params.SaltLen < 8 || params.KeyLen < 16 {
+		return nil, fmt.Errorf("argon2id parameters too weak: %+v", params)
+	}
+	d, err := h.Hash(NewID())
+	if err != nil {
+		return nil, err
+	}
+	h.dummy = d
+	return h, nil
+}
+
+// Hash returns the PHC string for password with a fresh random salt.
+func (h *Hasher) Hash(password string) (string, error) {
+	salt := make([]byte, h.params.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("read salt: %w", err)
+	}
+	p := h.params
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// Verify reports whether password matches encoded, and whether encoded
+// should be replaced by a hash at the current parameters. A malformed hash
+// is an error, not a mismatch, so that corrupt rows get noticed.
+func (h *Hasher) Verify(password, encoded string) (ok, rehash bool, err error) {
+	if strings.HasPrefix(encoded, "$2a$") || strings.HasPrefix(encoded, "$2b$") || strings.HasPrefix(encoded, "$2y$") {
+		err := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password))
+		switch {
+		case err == nil:
+			return true, true, nil
+		case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+			return false, false, nil
+		default:
+			return false, false, fmt.Errorf("verify bcrypt hash: %w", err)
+		}
+	}
+	p, salt, key, err := decodeArgon2id(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	if subtle.ConstantTimeCompare(got, key) != 1 {
+		return false, false, nil
+	}
+	cur := h.params
+	rehash = p.Memory != cur.Memory || p.Time != cur.Time || p.Threads != cur.Threads ||
+		uint32(len(key)) != cur.KeyLen || uint32(len(salt)) != cur.SaltLen
+	return true, rehash, nil
+}
+
+// VerifyDummy spends the same time as Verify on a real hash, so that a login
+// with an unknown email cannot be told from a wrong password by its timing.
+func (h *Hasher) VerifyDummy(password string) {
+	_, _, _ = h.Verify(password, h.dummy)
+}
+
+func decodeArgon2id(encoded string) (p Argon2Params, salt, key []byte, err error) {
+	parts := strings.Split(encoded, "$")
+	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, key
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return p, nil, nil, errors.New("unsupported password hash format")
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return p, nil, nil, errors.New("unsupported argon2 version")
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return p, nil, nil, fmt.Errorf("parse argon2 parameters: %w", err)
+	}
+	b64 := base64.RawStdEncoding
+	if salt, err = b64.DecodeString(parts[4]); err != nil {
+		return p, nil, nil, fmt.Errorf("decode salt: %w", err)
+	}
+	if key, err = b64.DecodeString(parts[5]); err != nil {
+		return p, nil, nil, fmt.Errorf("decode key: %w", err)
+	}
+	if len(key) < 16 || p.Time < 1 || p.Threads < 1 || p.Memory < 8 {
+		return p, nil, nil, errors.New("argon2 hash has invalid parameters")
+	}
+	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key))
+	return p, salt, key, nil
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/gqlauth/gqlauth/auth"
+	"golang.org/x/term"
+)
+
+// cmdUser administers accounts without a token, on the operator's authority
+// (whoever can reach the database already holds every account).
+func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: gqlauth user create|set-role --email E [--role R]")
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "the user's email")
+	role := fs.String("role", "", "USER or ADMIN")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("--email is required")
+	}
+	r := auth.Role(strings.ToUpper(*role))
+	switch sub {
+	case "create":
+		if *role == "" {
+			r = auth.RoleUser
+		}
+		if !r.Valid() {
+			return fmt.Errorf("--role must be USER or ADMIN, not %q", *role)
+		}
+		password, err := readPassword(stdin, stderr)
+		if err != nil {
+			return err
+		}
+		a, err := openApp(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		u, err := a.svc.CreateUser(ctx, *email, password, r)
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "created user %s (%s) with role %s\n", u.Email, u.ID, u.Role)
+		return nil
+	case "set-role":
+		if !r.Valid() {
+			return fmt.Errorf("--role must be USER or ADMIN, not %q", *role)
+		}
+		a, err := openApp(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		u, err := a.svc.SetRoleByEmail(ctx, *email, r)
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "user %s (%s) now has role %s\n", u.Email, u.ID, u.Role)
+		return nil
+	default:
+		return fmt.Errorf("unknown user command %q (want create or set-role)", sub)
+	}
+}
+
+// readPassword prompts without echo on a terminal, and otherwise reads the
+// first line of stdin, so that passwords never need to be in argv.
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		p1, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stderr, "Repeat password: ")
+		p2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(p1) != string(p2) {
+			return "", errors.New("passwords do not match")
+		}
+		return string(p1), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from stdin: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password on stdin")
+	}
+	return line, nil
+}
+
+// cliError shows an operator the safe message of a service error.
+func cliError(err error) error {
+	var e *auth.Error
+	if errors.As(err, &e) && e.Code != auth.CodeInternal {
+		return errors.New(e.Message)
+	}
+	return err
+}

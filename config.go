@@ -1,0 +1,202 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gqlauth/gqlauth/auth"
+)
+
+// setting is one environment variable the server reads. The table drives
+// parsing, --help and the README's configuration table alike.
+type setting struct {
+	env, def, help string
+}
+
+var settings = []setting{
+	{"ADDR", ":8080", "listen address"},
+	{"DATABASE_URL", "", "postgres://user@host/db (production) or sqlite:PATH; empty: SQLite at ./data/gqlauth.db"},
+	{"APP_ENV", "development", "development or production; production requires JWT_SECRET"},
+	{"JWT_SECRET", "", "HS256 secret, at least 32 bytes; unset outside production: generated once and kept in the database"},
+	{"JWT_SECRET_FILE", "", "file holding the JWT secret (instead of JWT_SECRET)"},
+	{"JWT_ISSUER", "gqlauth", "iss claim issued and required"},
+	{"JWT_AUDIENCE", "gqlauth", "aud claim issued and required"},
+	{"JWT_LEEWAY", "30s", "clock skew tolerated on exp, nbf and iat"},
+	{"ACCESS_TOKEN_TTL", "15m", "access token lifetime"},
+	{"REFRESH_TOKEN_TTL", "720h", "refresh token lifetime (30 days); a session ends after this long unused"},
+	{"REFRESH_REUSE_GRACE", "10s", "how long a consumed refresh token may be retried before reuse ends the session; 0 disables"},
+	{"ARGON2_MEMORY_KIB", "19456", "argon2id memory per hash in KiB (OWASP: 19 MiB)"},
+	{"ARGON2_TIME", "2", "argon2id iterations"},
+	{"ARGON2_THREADS", "1", "argon2id parallelism"},
+	{"PLAYGROUND", "true", "serve the GraphiQL playground at /"},
+	{"INTROSPECTION", "", "allow schema introspection; default true, false when APP_ENV=production"},
+	{"PRUNE_INTERVAL", "10m", "how often expired sessions and revocations are deleted"},
+	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
+	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"LOG_FORMAT", "text", "text or json"},
+}
+
+// config is the validated configuration.
+type config struct {
+	Addr            string
+	DatabaseURL     string
+	Production      bool
+	JWTSecret       []byte
+	Issuer          string
+	Audience        string
+	Leeway          time.Duration
+	AccessTTL       time.Duration
+	RefreshTTL      time.Duration
+	ReuseGrace      time.Duration
+	Argon2          auth.Argon2Params
+	Playground      bool
+	Introspection   bool
+	PruneInterval   time.Duration
+	ShutdownTimeout time.Duration
+	LogLevel        slog.Level
+	LogJSON         bool
+}
+
+// loadConfig reads every setting and reports every problem at once, one
+// line each, so that a bad deployment is fixed in one round.
+func loadConfig(getenv func(string) string) (*config, error) {
+	get := func(env string) string {
+		if v := strings.TrimSpace(getenv(env)); v != "" {
+			return v
+		}
+		for _, s := range settings {
+			if s.env == env {
+				return s.def
+			}
+		}
+		return ""
+	}
+	var errs []error
+	bad := func(env, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{env}, args...)...))
+	}
+	dur := func(env string, min time.Duration) time.Duration {
+		d, err := time.ParseDuration(get(env))
+		if err != nil {
+			bad(env, "not a duration (e.g. 15m, 720h): %q", get(env))
+		} else if d < min {
+			bad(env, "must be at least %s", min)
+		}
+		return d
+	}
+	boolean := func(env string, def bool) bool {
+		v := get(env)
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad(env, "not a boolean: %q", v)
+		}
+		return b
+	}
+	uint32v := func(env string, min uint64) uint32 {
+		n, err := strconv.ParseUint(get(env), 10, 32)
+		if err != nil || n < min {
+			bad(env, "must be a whole number of at least %d", min)
+		}
+		return uint32(n)
+	}
+
+	c := &config{Addr: get("ADDR"), DatabaseURL: get("DATABASE_URL"), Issuer: get("JWT_ISSUER"), Audience: get("JWT_AUDIENCE")}
+	switch env := get("APP_ENV"); env {
+	case "production":
+		c.Production = true
+	case "development", "test":
+	default:
+		bad("APP_ENV", "must be development or production, not %q", env)
+	}
+	c.JWTSecret = []byte(getenv("JWT_SECRET")) // not trimmed: every byte counts
+	if f := get("JWT_SECRET_FILE"); f != "" {
+		if len(c.JWTSecret) > 0 {
+			bad("JWT_SECRET_FILE", "set either JWT_SECRET or JWT_SECRET_FILE, not both")
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			bad("JWT_SECRET_FILE", "cannot read the file: %v", errors.Unwrap(err))
+		}
+		c.JWTSecret = []byte(strings.TrimRight(string(b), "\r\n"))
+	}
+	if len(c.JWTSecret) > 0 && len(c.JWTSecret) < auth.MinSecretLen {
+		bad("JWT_SECRET", "must be at least %d bytes, got %d (generate one with: openssl rand -base64 48)", auth.MinSecretLen, len(c.JWTSecret))
+	}
+	if len(c.JWTSecret) == 0 && c.Production {
+		bad("JWT_SECRET", "required when APP_ENV=production: a generated secret kept in the database is for development only (generate one with: openssl rand -base64 48)")
+	}
+	if c.Issuer == "" {
+		bad("JWT_ISSUER", "must not be empty")
+	}
+	if c.Audience == "" {
+		bad("JWT_AUDIENCE", "must not be empty")
+	}
+	c.Leeway = dur("JWT_LEEWAY", 0)
+	c.AccessTTL = dur("ACCESS_TOKEN_TTL", time.Second)
+	c.RefreshTTL = dur("REFRESH_TOKEN_TTL", time.Second)
+	if c.RefreshTTL > 0 && c.AccessTTL > c.RefreshTTL {
+		bad("ACCESS_TOKEN_TTL", "must not exceed REFRESH_TOKEN_TTL")
+	}
+	c.ReuseGrace = dur("REFRESH_REUSE_GRACE", 0)
+	if c.ReuseGrace == 0 {
+		c.ReuseGrace = -1 // the service reads 0 as "default"; 0 here means off
+	}
+	c.Argon2 = auth.DefaultArgon2Params
+	c.Argon2.Memory = uint32v("ARGON2_MEMORY_KIB", 64)
+	c.Argon2.Time = uint32v("ARGON2_TIME", 1)
+	threads := uint32v("ARGON2_THREADS", 1)
+	if threads > 255 {
+		bad("ARGON2_THREADS", "must be at most 255")
+	}
+	c.Argon2.Threads = uint8(threads)
+	c.Playground = boolean("PLAYGROUND", true)
+	c.Introspection = boolean("INTROSPECTION", !c.Production)
+	c.PruneInterval = dur("PRUNE_INTERVAL", time.Second)
+	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 0)
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
+		bad("LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	switch f := get("LOG_FORMAT"); f {
+	case "json":
+		c.LogJSON = true
+	case "text":
+	default:
+		bad("LOG_FORMAT", "must be text or json, not %q", f)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("invalid configuration:\n  %w", joinLines(errs))
+	}
+	return c, nil
+}
+
+func joinLines(errs []error) error {
+	lines := make([]string, len(errs))
+	for i, e := range errs {
+		lines[i] = e.Error()
+	}
+	return errors.New(strings.Join(lines, "\n  "))
+}
+
+// printSettings writes the settings table for --help.
+func printSettings(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENVIRONMENT\tDEFAULT\tMEANING")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.env, def, s.help)
+	}
+	tw.Flush()
+}

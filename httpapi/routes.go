@@ -1,0 +1,49 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Routes are the handlers the server mounts.
+type Routes struct {
+	GraphQL    http.Handler // mounted at /graphql
+	Playground http.Handler // mounted at /, nil when disabled
+	// Ready reports whether the server can serve traffic (database
+	// reachable, migrations applied).
+	Ready  func(ctx context.Context) error
+	Logger *slog.Logger
+}
+
+// NewHandler mounts the routes behind request ids and access logs.
+func NewHandler(rt Routes) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", rt.GraphQL)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := rt.Ready(ctx); err != nil {
+			rt.Logger.WarnContext(ctx, "not ready", "request_id", RequestID(ctx), "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	if rt.Playground != nil {
+		mux.Handle("GET /{$}", rt.Playground)
+	}
+	return WithRequestID(accessLog(rt.Logger, mux))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,115 @@
+// Command gqlauth is a GraphQL authentication server: accounts, JWT access
+// and refresh tokens, sessions and roles, on PostgreSQL or embedded SQLite.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "gqlauth:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// run is the whole program with its dependencies passed in, so that tests
+// run it exactly as main does.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd, rest := "serve", []string{}
+	if len(args) > 1 {
+		cmd, rest = args[1], args[2:]
+	}
+	if cmd == "-h" || cmd == "--help" || cmd == "help" {
+		usage(stdout)
+		return nil
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, cfg, log, rest, stdout)
+	case "migrate":
+		return cmdMigrate(ctx, cfg, log, rest, stdout)
+	case "user":
+		return cmdUser(ctx, cfg, log, rest, stdin, stdout, stderr)
+	default:
+		usage(stderr)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `gqlauth: a GraphQL authentication server
+
+Usage:
+  gqlauth [serve]                          run the server (the default)
+  gqlauth migrate                          apply database migrations and exit
+  gqlauth user create --email E [--role R] create a user; the password is read from stdin
+  gqlauth user set-role --email E --role R set a user's role (USER or ADMIN)
+
+Every setting comes from the environment:
+
+`)
+	printSettings(w)
+}
+
+func newLogger(cfg *config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func cmdServe(ctx context.Context, cfg *config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "store", a.store.Dialect(), "playground", cfg.Playground)
+	// Tests and scripts read this line to learn the port when ADDR ends in :0.
+	fmt.Fprintf(stdout, "gqlauth listening on http://%s/\n", ln.Addr())
+	return a.serve(ctx, ln)
+}
+
+func cmdMigrate(ctx context.Context, cfg *config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	fmt.Fprintf(stdout, "migrations applied (%s)\n", a.store.Dialect())
+	return nil
+}

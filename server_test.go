@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gqlauth/gqlauth/db/dbtest"
+)
+
+func sqliteURL(t *testing.T) string { return dbtest.SQLiteURL(t) }
+
+// TestGeneratedSecretSurvivesRestart: without JWT_SECRET outside
+// production, the generated secret is kept, so tokens outlive a restart.
+func TestGeneratedSecretSurvivesRestart(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		env := testEnv(dbURL, nil)
+		s1 := startServer(t, env)
+		tok, _ := s1.register(t, "nina@example.com", "password-123")
+		if !strings.Contains(s1.stderr.String(), "JWT_SECRET is not set") {
+			t.Error("no warning about the generated secret")
+		}
+		s2 := startServer(t, env) // a second process on the same database, as after a restart
+		ok(t, s2.me(t, tok.access))
+	})
+}
+
+func TestProductionRequiresSecret(t *testing.T) {
+	var out, errb bytes.Buffer
+	env := map[string]string{"APP_ENV": "production", "DATABASE_URL": sqliteURL(t)}
+	err := run(context.Background(), []string{"gqlauth"}, getenvFrom(env), strings.NewReader(""), &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") || !strings.Contains(err.Error(), "production") {
+		t.Fatalf("err = %v", err)
+	}
+	env["JWT_SECRET"] = "too-short"
+	err = run(context.Background(), []string{"gqlauth"}, getenvFrom(env), strings.NewReader(""), &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "at least 32 bytes") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestInvalidConfigurationListsEveryProblem(t *testing.T) {
+	env := map[string]string{"ACCESS_TOKEN_TTL": "soon", "LOG_FORMAT": "xml", "PLAYGROUND": "maybe"}
+	err := run(context.Background(), []string{"gqlauth"}, getenvFrom(env), strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil {
+		t.Fatal("started with a bad configuration")
+	}
+	for _, want := range []string{"ACCESS_TOKEN_TTL", "LOG_FORMAT", "PLAYGROUND"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s: %v", want, err)
+		}
+	}
+}
+
+func TestHelpListsSettings(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"gqlauth", "--help"}, getenvFrom(nil), nil, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings {
+		if !strings.Contains(out.String(), s.env) {
+			t.Errorf("--help does not list %s", s.env)
+		}
+	}
+}
+
+func TestSecretFromFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "secret")
+	if err := writeFile(f, "a-secret-from-a-file-that-is-long-enough\n"); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"JWT_SECRET_FILE": f, "APP_ENV": "production"}))
+	tok, _ := s.register(t, "olga@example.com", "password-123")
+	ok(t, s.me(t, tok.access))
+	if strings.Contains(s.stderr.String(), "a-secret-from-a-file") {
+		t.Fatal("secret in logs")
+	}
+}
+
+func TestHealthAndPlayground(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, testEnv(dbURL, nil))
+		for path, want := range map[string]string{"/healthz": `"ok"`, "/readyz": `"ok"`, "/": "<html"} {
+			resp, err := http.Get(s.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			_, _ = b.ReadFrom(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(strings.ToLower(b.String()), strings.ToLower(want)) {
+				t.Errorf("GET %s = %d %q", path, resp.StatusCode, b.String())
+			}
+			if resp.Header.Get("X-Request-Id") == "" {
+				t.Errorf("GET %s has no X-Request-Id", path)
+			}
+		}
+	})
+}
+
+func TestMigrateCommand(t *testing.T) {
+	env := testEnv(sqliteURL(t), nil)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"gqlauth", "migrate"}, getenvFrom(env), nil, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "migrations applied") {
+		t.Fatalf("migrate said %q", out.String())
+	}
+}
