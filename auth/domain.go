@@ -105,3 +105,20 @@ type TokenState struct {
 func (r Role) Includes(required Role) bool {
 	return r == required || r == RoleAdmin
 }
+
+// CheckRole returns FORBIDDEN unless the caller's current role includes role.
+func (p *Principal) CheckRole(role Role) error {
+	if !p.User.Role.Includes(role) {
+		return errForbidden
+	}
+	return nil
+}
+
+// CheckFresh returns FRESH_TOKEN_REQUIRED unless the caller's access token
+// came from a login rather than a refresh.
+func (p *Principal) CheckFresh() error {
+	if !p.Claims.Fresh {
+		return errFreshTokenRequired
+	}
+	return nil
+}

@@ -276,10 +276,7 @@ func (s *Service) RequireFresh(ctx context.Context) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !p.Claims.Fresh {
-		return nil, errFreshTokenRequired
-	}
-	return p, nil
+	return p, p.CheckFresh()
 }
 
 // RequireRole authenticates the caller and demands role (or a higher one),
@@ -289,10 +286,7 @@ func (s *Service) RequireRole(ctx context.Context, role Role) (*Principal, error
 	if err != nil {
 		return nil, err
 	}
-	if !p.User.Role.Includes(role) {
-		return nil, errForbidden
-	}
-	return p, nil
+	return p, p.CheckRole(role)
 }
 
 // Me returns the caller's account.

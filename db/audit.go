@@ -1,0 +1,45 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gqlauth/gqlauth/auth"
+)
+
+// AddAuditEvent appends to the audit log.
+func (q queries) AddAuditEvent(ctx context.Context, e *auth.AuditEvent) error {
+	_, err := q.exec(ctx, `INSERT INTO audit_events (at, type, user_id, email, ip, user_agent, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.At.UTC(), string(e.Type), e.UserID, e.Email, e.IP, e.UserAgent, e.Detail)
+	if err != nil {
+		return fmt.Errorf("db: add audit event: %w", err)
+	}
+	return nil
+}
+
+// Stats computes the adminStats figures in one statement.
+func (q queries) Stats(ctx context.Context, now, since time.Time) (*auth.Stats, error) {
+	var r struct {
+		Users          int `db:"users"`
+		Admins         int `db:"admins"`
+		ActiveSessions int `db:"active_sessions"`
+		RevokedTokens  int `db:"revoked_tokens"`
+		Logins         int `db:"logins"`
+		FailedLogins   int `db:"failed_logins"`
+	}
+	n, s := now.UTC(), since.UTC()
+	err := q.get(ctx, &r, `SELECT
+		(SELECT COUNT(*) FROM users) AS users,
+		(SELECT COUNT(*) FROM users WHERE role = 'ADMIN') AS admins,
+		(SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?) AS active_sessions,
+		(SELECT COUNT(*) FROM revoked_tokens WHERE expires_at > ?) AS revoked_tokens,
+		(SELECT COUNT(*) FROM audit_events WHERE type = ? AND at >= ?) AS logins,
+		(SELECT COUNT(*) FROM audit_events WHERE type = ? AND at >= ?) AS failed_logins`,
+		n, n, string(auth.EventLoginSucceeded), s, string(auth.EventLoginFailed), s)
+	if err != nil {
+		return nil, fmt.Errorf("db: stats: %w", err)
+	}
+	return &auth.Stats{Users: r.Users, Admins: r.Admins, ActiveSessions: r.ActiveSessions, RevokedTokens: r.RevokedTokens,
+		LoginsLast24h: r.Logins, FailedLoginsLast24h: r.FailedLogins}, nil
+}

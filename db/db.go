@@ -1,0 +1,141 @@
+// Package db is the persistence of gqlauth: one sqlx implementation of
+// auth.Store for PostgreSQL (lib/pq) and embedded SQLite (modernc, pure Go),
+// with embedded goose migrations per dialect.
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gqlauth/gqlauth/auth"
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"    // registers "postgres"
+	_ "modernc.org/sqlite" // registers "sqlite"
+)
+
+// DefaultSQLitePath is where the zero-configuration store lives.
+const DefaultSQLitePath = "data/gqlauth.db"
+
+// Dialects.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+// Store implements auth.Store on a sqlx connection pool.
+type Store struct {
+	queries
+	db *sqlx.DB
+}
+
+var _ auth.Store = (*Store)(nil)
+
+// Open connects to databaseURL: postgres:// or postgresql:// for
+// PostgreSQL, sqlite:PATH for SQLite, and "" for SQLite at
+// DefaultSQLitePath. It does not migrate; call Migrate.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	driver, dsn, err := parseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("db: open %s: %w", redact(databaseURL), err)
+	}
+	if driver == Postgres {
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(10)
+	} else {
+		// WAL lets readers run beside the one writer; immediate transactions
+		// queue writers on busy_timeout instead of failing on lock upgrade.
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+	}
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("db: connect to %s: %w", redact(databaseURL), err)
+	}
+	return &Store{queries: queries{ext: db, dialect: driver}, db: db}, nil
+}
+
+func parseURL(databaseURL string) (driver, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		return Postgres, databaseURL, nil
+	case databaseURL == "" || strings.HasPrefix(databaseURL, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//")
+		if path == "" {
+			path = DefaultSQLitePath
+		}
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return "", "", fmt.Errorf("db: create %s: %w", dir, err)
+			}
+		}
+		q := url.Values{}
+		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		q.Set("_time_format", "sqlite")
+		return SQLite, "file:" + path + "?" + q.Encode(), nil
+	default:
+		return "", "", errors.New("db: DATABASE_URL must start with postgres://, postgresql:// or sqlite:")
+	}
+}
+
+// redact hides the password of a URL before it is shown anywhere.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		if strings.HasPrefix(raw, "sqlite:") || raw == "" {
+			return "sqlite:" + strings.TrimPrefix(raw, "sqlite:")
+		}
+		return "(unparsable database URL)"
+	}
+	return u.Redacted()
+}
+
+// Dialect is "postgres" or "sqlite".
+func (s *Store) Dialect() string { return s.dialect }
+
+// DB exposes the pool, for tests and tools.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close releases the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Tx runs fn in a transaction: commit when fn returns nil, roll back when it
+// returns an error or panics (the panic goes on).
+func (s *Store) Tx(ctx context.Context, fn func(q auth.Queries) error) (err error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(queries{ext: tx, dialect: s.dialect}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// pruneBatch bounds each DELETE so that pruning never holds locks on a big
+// table for long.
+const pruneBatch = 1000
+
+// revokedSessionRetention keeps ended sessions visible for a day (for the
+// audit trail and for "why was I logged out" questions) before deletion.
+const revokedSessionRetention = 24 * time.Hour
+
+// Prune deletes expired revocations, expired sessions and sessions ended
+// more than a day ago, in batches. A missing session counts as ended, so
+// deleting one never revives its tokens.
+func (q queries) Prune(ctx context.Context, now time.Time) (int64, error) {
+	n := now.UTC()
+	steps := []struct {
+		what, query string
+		args        []any
+	}{
+		{"revoked tokens", `DELETE FROM revoked_tokens WHERE jti IN (SELECT jti FROM revoked_tokens WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
+		{"sessions", `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= ? OR revoked_at <= ? LIMIT ?)`,
+			[]any{n, n.Add(-revokedSessionRetention), pruneBatch}},
+	}
+	var total int64
+	for _, st := range steps {
+		for {
+			res, err := q.exec(ctx, st.query, st.args...)
+			if err != nil {
+				return total, fmt.Errorf("db: prune %s: %w", st.what, err)
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return total, err
+			}
+			total += k
+			if k < pruneBatch {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				return total, err
+			}
+		}
+	}
+	return total, nil
+}

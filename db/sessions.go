@@ -1,0 +1,67 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gqlauth/gqlauth/auth"
+)
+
+const sessionCols = `id, user_id, refresh_jti, prev_refresh_jti, rotated_at, created_at, last_used_at, expires_at, revoked_at, user_agent, ip`
+
+// CreateSession inserts s.
+func (q queries) CreateSession(ctx context.Context, s *auth.Session) error {
+	_, err := q.exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.UserID, s.RefreshJTI, s.PrevRefreshJTI, utcPtr(s.RotatedAt), s.CreatedAt.UTC(), s.LastUsedAt.UTC(),
+		s.ExpiresAt.UTC(), utcPtr(s.RevokedAt), s.UserAgent, s.IP)
+	if err != nil {
+		return fmt.Errorf("db: create session: %w", err)
+	}
+	return nil
+}
+
+// SessionForUpdate reads a session, locking its row inside a transaction.
+func (q queries) SessionForUpdate(ctx context.Context, id string) (*auth.Session, error) {
+	var s auth.Session
+	if err := q.get(ctx, &s, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`+q.forUpdate(), id); err != nil {
+		return nil, notFound(err, "session")
+	}
+	s.RotatedAt, s.RevokedAt = utcPtr(s.RotatedAt), utcPtr(s.RevokedAt)
+	s.CreatedAt, s.LastUsedAt, s.ExpiresAt = s.CreatedAt.UTC(), s.LastUsedAt.UTC(), s.ExpiresAt.UTC()
+	return &s, nil
+}
+
+// UpdateSession writes back rotation state, last use, expiry and revocation.
+func (q queries) UpdateSession(ctx context.Context, s *auth.Session) error {
+	return q.updateOne(ctx, "update session",
+		`UPDATE sessions SET refresh_jti = ?, prev_refresh_jti = ?, rotated_at = ?, last_used_at = ?, expires_at = ?, revoked_at = ? WHERE id = ?`,
+		s.RefreshJTI, s.PrevRefreshJTI, utcPtr(s.RotatedAt), s.LastUsedAt.UTC(), s.ExpiresAt.UTC(), utcPtr(s.RevokedAt), s.ID)
+}
+
+// RevokeSession ends one session; ending an ended one changes nothing.
+func (q queries) RevokeSession(ctx context.Context, id string, now time.Time) error {
+	if _, err := q.exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, now.UTC(), id); err != nil {
+		return fmt.Errorf("db: revoke session: %w", err)
+	}
+	return nil
+}
+
+// RevokeUserSessions ends every active session of a user but keepID.
+func (q queries) RevokeUserSessions(ctx context.Context, userID, keepID string, now time.Time) (int, error) {
+	res, err := q.exec(ctx, `UPDATE sessions SET revoked_at = ?
+		WHERE user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ?`, now.UTC(), userID, keepID, now.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("db: revoke user sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
