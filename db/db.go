@@ -15,7 +15,7 @@ import (
 
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"    // registers "postgres"
+	_ "github.com/lib/pq"  // registers "postgres"
 	_ "modernc.org/sqlite" // registers "sqlite"
 )
 
