@@ -95,7 +95,7 @@ func cmdServe(ctx context.Context, cfg *config, log *slog.Logger, args []string,
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "store", a.store.Dialect(), "playground", cfg.Playground)
 	// Tests and scripts read this line to learn the port when ADDR ends in :0.
-	fmt.Fprintf(stdout, "gqlauth listening on http://%s/\n", ln.Addr())
+	fmt.Fprintf(stdout, "gqlauth listening on %s\n", displayURL(ln.Addr()))
 	return a.serve(ctx, ln)
 }
 
@@ -112,4 +112,16 @@ func cmdMigrate(ctx context.Context, cfg *config, log *slog.Logger, args []strin
 	defer a.close()
 	fmt.Fprintf(stdout, "migrations applied (%s)\n", a.store.Dialect())
 	return nil
+}
+
+// displayURL is a URL a person can open: a wildcard host becomes localhost.
+func displayURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
 }

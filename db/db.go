@@ -81,6 +81,14 @@ func parseURL(databaseURL string) (driver, dsn string, err error) {
 				return "", "", fmt.Errorf("db: create %s: %w", dir, err)
 			}
 		}
+		// The file holds password hashes and, in development, the JWT
+		// secret: create it readable by its owner only (SQLite gives the
+		// -wal and -shm files the same mode).
+		f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+		if err != nil {
+			return "", "", fmt.Errorf("db: create %s: %w", path, err)
+		}
+		f.Close()
 		q := url.Values{}
 		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 			q.Add("_pragma", p)
