@@ -59,18 +59,26 @@ func (a *app) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	hasher, err := auth.NewHasher(cfg.Argon2)
+	hasher, err := auth.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.HashQueue)
 	if err != nil {
 		return err
 	}
-	a.svc = auth.NewService(a.store, tokens, hasher, auth.ServiceOptions{ReuseGrace: cfg.ReuseGrace, Logger: a.log})
+	a.svc = auth.NewService(a.store, tokens, hasher, auth.ServiceOptions{
+		ReuseGrace: cfg.ReuseGrace, RateLimits: cfg.RateLimits, Logger: a.log,
+	})
 
-	gql := auth.Middleware(tokens)(graph.NewHandler(a.svc, graph.HandlerOptions{Introspection: cfg.Introspection, Logger: a.log}))
+	gql := auth.Middleware(tokens, cfg.TrustedProxies.ClientIP)(graph.NewHandler(a.svc, graph.HandlerOptions{
+		Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
+		Limits: cfg.Limits, Timeout: cfg.OpTimeout, Logger: a.log,
+	}))
 	var pg http.Handler
 	if cfg.Playground {
 		pg = playground.Handler("gqlauth", "/graphql")
 	}
-	a.handler = httpapi.NewHandler(httpapi.Routes{GraphQL: gql, Playground: pg, Ready: a.ready, Logger: a.log})
+	a.handler = httpapi.NewHandler(httpapi.Routes{
+		GraphQL: gql, Playground: pg, Ready: a.ready, Logger: a.log,
+		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins,
+	})
 	return nil
 }
 

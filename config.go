@@ -6,12 +6,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/gqlauth/gqlauth/auth"
+	"github.com/gqlauth/gqlauth/graph"
+	"github.com/gqlauth/gqlauth/httpapi"
 )
 
 // setting is one environment variable the server reads. The table drives
@@ -35,8 +38,22 @@ var settings = []setting{
 	{"ARGON2_MEMORY_KIB", "19456", "argon2id memory per hash in KiB (OWASP: 19 MiB)"},
 	{"ARGON2_TIME", "2", "argon2id iterations"},
 	{"ARGON2_THREADS", "1", "argon2id parallelism"},
-	{"PLAYGROUND", "true", "serve the GraphiQL playground at /"},
+	{"PLAYGROUND", "", "serve the GraphiQL playground at /; default true, false when APP_ENV=production"},
 	{"INTROSPECTION", "", "allow schema introspection; default true, false when APP_ENV=production"},
+	{"SUGGESTIONS", "", "\"did you mean\" hints in validation errors; default true, false when APP_ENV=production"},
+	{"CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed to call /graphql from a browser, with credentials"},
+	{"TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs whose X-Forwarded-For is believed"},
+	{"RATE_LIMIT_ACCOUNT", "10", "login/register/changePassword attempts per account per window; 0 disables"},
+	{"RATE_LIMIT_IP", "100", "credential attempts (failed refreshes) per client IP per window; 0 disables"},
+	{"RATE_LIMIT_WINDOW", "15m", "rate-limit window; a client over a limit waits for its end"},
+	{"HASH_WORKERS", "", "concurrent password hashes; default: the number of CPUs"},
+	{"HASH_QUEUE", "", "hashes that may wait for a worker before RATE_LIMITED; default 8 per worker"},
+	{"MAX_BODY_BYTES", "1048576", "largest GraphQL request body"},
+	{"QUERY_MAX_DEPTH", "12", "deepest selection nesting"},
+	{"QUERY_MAX_ALIASES", "30", "most aliased fields in one operation"},
+	{"QUERY_MAX_COMPLEXITY", "500", "gqlgen complexity limit (a credential mutation costs 100)"},
+	{"QUERY_MAX_TOKENS", "5000", "parser token limit"},
+	{"OPERATION_TIMEOUT", "10s", "longest one GraphQL operation may run"},
 	{"PRUNE_INTERVAL", "10m", "how often expired sessions and revocations are deleted"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -58,6 +75,15 @@ type config struct {
 	Argon2          auth.Argon2Params
 	Playground      bool
 	Introspection   bool
+	Suggestions     bool
+	CORSOrigins     []string
+	TrustedProxies  httpapi.TrustedProxies
+	RateLimits      auth.RateLimits
+	HashWorkers     int
+	HashQueue       int
+	MaxBodyBytes    int64
+	Limits          graph.Limits
+	OpTimeout       time.Duration
 	PruneInterval   time.Duration
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
@@ -159,8 +185,39 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		bad("ARGON2_THREADS", "must be at most 255")
 	}
 	c.Argon2.Threads = uint8(threads)
-	c.Playground = boolean("PLAYGROUND", true)
+	c.Playground = boolean("PLAYGROUND", !c.Production)
 	c.Introspection = boolean("INTROSPECTION", !c.Production)
+	c.Suggestions = boolean("SUGGESTIONS", !c.Production)
+	for _, o := range strings.Split(get("CORS_ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o == "*" {
+			bad("CORS_ALLOWED_ORIGINS", "\"*\" is not allowed: list the origins (credentials are allowed for them)")
+		} else if o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	var err error
+	if c.TrustedProxies, err = httpapi.ParseTrustedProxies(get("TRUSTED_PROXIES")); err != nil {
+		bad("TRUSTED_PROXIES", "%v", err)
+	}
+	c.RateLimits.PerAccount = int(uint32v("RATE_LIMIT_ACCOUNT", 0))
+	c.RateLimits.PerIP = int(uint32v("RATE_LIMIT_IP", 0))
+	c.RateLimits.Window = dur("RATE_LIMIT_WINDOW", time.Second)
+	c.HashWorkers = runtime.NumCPU()
+	if get("HASH_WORKERS") != "" {
+		c.HashWorkers = int(uint32v("HASH_WORKERS", 1))
+	}
+	c.HashQueue = 8 * c.HashWorkers
+	if get("HASH_QUEUE") != "" {
+		c.HashQueue = int(uint32v("HASH_QUEUE", 0))
+	}
+	c.MaxBodyBytes = int64(uint32v("MAX_BODY_BYTES", 1024))
+	c.Limits = graph.Limits{
+		MaxDepth:      int(uint32v("QUERY_MAX_DEPTH", 2)),
+		MaxAliases:    int(uint32v("QUERY_MAX_ALIASES", 0)),
+		MaxComplexity: int(uint32v("QUERY_MAX_COMPLEXITY", 100)),
+		MaxTokens:     int(uint32v("QUERY_MAX_TOKENS", 100)),
+	}
+	c.OpTimeout = dur("OPERATION_TIMEOUT", 100*time.Millisecond)
 	c.PruneInterval = dur("PRUNE_INTERVAL", time.Second)
 	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 0)
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {

@@ -52,6 +52,10 @@ func testEnv(dbURL string, overrides map[string]string) map[string]string {
 		"ARGON2_MEMORY_KIB": "1024",
 		"ARGON2_TIME":       "1",
 		"LOG_LEVEL":         "warn",
+		// Tests log in far more often than a person; the throttle has its
+		// own tests with small limits.
+		"RATE_LIMIT_ACCOUNT": "1000",
+		"RATE_LIMIT_IP":      "10000",
 	}
 	for k, v := range overrides {
 		env[k] = v

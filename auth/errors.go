@@ -37,11 +37,13 @@ const (
 // safe to show to a client; Err is the internal cause, which is logged and
 // never shown.
 type Error struct {
-	Code    Code
-	Reason  Reason // set only with CodeUnauthenticated
-	Field   string // the offending input, set only with CodeBadUserInput
-	Message string
-	Err     error
+	Code   Code
+	Reason Reason // set only with CodeUnauthenticated
+	Field  string // the offending input, set only with CodeBadUserInput
+	// RetryAfter is the seconds to wait, set only with CodeRateLimited.
+	RetryAfter int
+	Message    string
+	Err        error
 }
 
 func (e *Error) Error() string {

@@ -13,7 +13,13 @@ const maxUserAgent = 512
 // result, with the client's IP and user agent, in the request context. It
 // never rejects a request itself: a login sent with a stale header must
 // still work, so the schema directives decide what needs a token.
-func Middleware(tokens *Tokens) func(http.Handler) http.Handler {
+//
+// clientIP tells the client's address (see httpapi.TrustedProxies); nil
+// means the TCP peer.
+func Middleware(tokens *Tokens, clientIP func(*http.Request) string) func(http.Handler) http.Handler {
+	if clientIP == nil {
+		clientIP = peerIP
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
@@ -36,9 +42,8 @@ func bearerClaims(tokens *Tokens, header string) (*Claims, error) {
 	return tokens.Parse(strings.TrimSpace(token), AccessToken)
 }
 
-// clientIP is the TCP peer's address. Trusting X-Forwarded-For needs a
-// configured list of proxies, so it is not read here.
-func clientIP(r *http.Request) string {
+// peerIP is the TCP peer's address.
+func peerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -38,15 +39,17 @@ const (
 type Hasher struct {
 	params Argon2Params
 	dummy  string // verified against when the email is unknown
+	pool   *hashPool
 }
 
-// NewHasher returns a Hasher for params.
-func NewHasher(params Argon2Params) (*Hasher, error) {
-	h := &Hasher{params: params}
+// NewHasher returns a Hasher for params that runs at most workers hashes at
+// once with at most queue callers waiting.
+func NewHasher(params Argon2Params, workers, queue int) (*Hasher, error) {
+	h := &Hasher{params: params, pool: newHashPool(workers, queue)}
 	if params.Memory < 8*uint32(params.Threads) || params.Time < 1 || params.Threads < 1 || params.SaltLen < 8 || params.KeyLen < 16 {
 		return nil, fmt.Errorf("argon2id parameters too weak: %+v", params)
 	}
-	d, err := h.Hash(NewID())
+	d, err := h.Hash(context.Background(), NewID())
 	if err != nil {
 		return nil, err
 	}
@@ -54,14 +57,21 @@ func NewHasher(params Argon2Params) (*Hasher, error) {
 	return h, nil
 }
 
-// Hash returns the PHC string for password with a fresh random salt.
-func (h *Hasher) Hash(password string) (string, error) {
+// QueueLength is how many hashes wait for a worker now.
+func (h *Hasher) QueueLength() int { return h.pool.QueueLength() }
+
+// Hash returns the PHC string for password with a fresh random salt. It
+// returns ErrHashBusy when the pool's queue is full.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, h.params.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("read salt: %w", err)
 	}
 	p := h.params
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	var key []byte
+	if err := h.pool.do(ctx, func() { key = argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen) }); err != nil {
+		return "", err
+	}
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -70,9 +80,11 @@ func (h *Hasher) Hash(password string) (string, error) {
 // Verify reports whether password matches encoded, and whether encoded
 // should be replaced by a hash at the current parameters. A malformed hash
 // is an error, not a mismatch, so that corrupt rows get noticed.
-func (h *Hasher) Verify(password, encoded string) (ok, rehash bool, err error) {
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
 	if strings.HasPrefix(encoded, "$2a$") || strings.HasPrefix(encoded, "$2b$") || strings.HasPrefix(encoded, "$2y$") {
-		err := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password))
+		if perr := h.pool.do(ctx, func() { err = bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) }); perr != nil {
+			return false, false, perr
+		}
 		switch {
 		case err == nil:
 			return true, true, nil
@@ -86,7 +98,10 @@ func (h *Hasher) Verify(password, encoded string) (ok, rehash bool, err error) {
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	var got []byte
+	if err := h.pool.do(ctx, func() { got = argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key))) }); err != nil {
+		return false, false, err
+	}
 	if subtle.ConstantTimeCompare(got, key) != 1 {
 		return false, false, nil
 	}
@@ -98,8 +113,9 @@ func (h *Hasher) Verify(password, encoded string) (ok, rehash bool, err error) {
 
 // VerifyDummy spends the same time as Verify on a real hash, so that a login
 // with an unknown email cannot be told from a wrong password by its timing.
-func (h *Hasher) VerifyDummy(password string) {
-	_, _, _ = h.Verify(password, h.dummy)
+func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
+	_, _, err := h.Verify(ctx, password, h.dummy)
+	return err
 }
 
 func decodeArgon2id(encoded string) (p Argon2Params, salt, key []byte, err error) {

@@ -1,46 +1,49 @@
 package auth
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 )
 
+var ctx = context.Background()
+
 // fastParams keep unit tests quick; the defaults are exercised end to end.
 var fastParams = Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 func TestHashVerify(t *testing.T) {
-	h, err := NewHasher(DefaultArgon2Params)
+	h, err := NewHasher(DefaultArgon2Params, 2, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := h.Hash("correct horse battery staple")
+	enc, err := h.Hash(ctx, "correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(enc, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("not a PHC argon2id string at OWASP parameters: %s", enc)
 	}
-	enc2, _ := h.Hash("correct horse battery staple")
+	enc2, _ := h.Hash(ctx, "correct horse battery staple")
 	if enc == enc2 {
 		t.Fatal("two hashes of one password are equal: salt not random")
 	}
-	ok, rehash, err := h.Verify("correct horse battery staple", enc)
+	ok, rehash, err := h.Verify(ctx, "correct horse battery staple", enc)
 	if err != nil || !ok || rehash {
 		t.Fatalf("Verify(right) = %v, %v, %v", ok, rehash, err)
 	}
-	ok, _, err = h.Verify("correct horse battery stapl", enc)
+	ok, _, err = h.Verify(ctx, "correct horse battery stapl", enc)
 	if err != nil || ok {
 		t.Fatalf("Verify(wrong) = %v, %v", ok, err)
 	}
 }
 
 func TestVerifyAsksForRehashWhenParametersChange(t *testing.T) {
-	old, _ := NewHasher(fastParams)
-	enc, _ := old.Hash("password-123")
-	cur, _ := NewHasher(DefaultArgon2Params)
-	ok, rehash, err := cur.Verify("password-123", enc)
+	old, _ := NewHasher(fastParams, 2, 8)
+	enc, _ := old.Hash(ctx, "password-123")
+	cur, _ := NewHasher(DefaultArgon2Params, 2, 8)
+	ok, rehash, err := cur.Verify(ctx, "password-123", enc)
 	if err != nil || !ok || !rehash {
 		t.Fatalf("Verify = %v, %v, %v; want ok and rehash", ok, rehash, err)
 	}
@@ -51,21 +54,21 @@ func TestVerifyAcceptsBcryptAndAsksForRehash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _ := NewHasher(fastParams)
-	ok, rehash, err := h.Verify("legacy-password", string(b))
+	h, _ := NewHasher(fastParams, 2, 8)
+	ok, rehash, err := h.Verify(ctx, "legacy-password", string(b))
 	if err != nil || !ok || !rehash {
 		t.Fatalf("Verify(bcrypt) = %v, %v, %v", ok, rehash, err)
 	}
-	ok, _, err = h.Verify("wrong", string(b))
+	ok, _, err = h.Verify(ctx, "wrong", string(b))
 	if err != nil || ok {
 		t.Fatalf("Verify(bcrypt, wrong) = %v, %v", ok, err)
 	}
 }
 
 func TestVerifyRejectsMalformedHashes(t *testing.T) {
-	h, _ := NewHasher(fastParams)
+	h, _ := NewHasher(fastParams, 2, 8)
 	for _, enc := range []string{"", "plain", "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5", "$argon2id$v=18$m=64,t=1,p=1$c2FsdA$a2V5", "$argon2id$v=19$m=64,t=1,p=1$!!$a2V5"} {
-		if ok, _, err := h.Verify("x", enc); err == nil || ok {
+		if ok, _, err := h.Verify(ctx, "x", enc); err == nil || ok {
 			t.Errorf("Verify(%q) = %v, %v; want an error", enc, ok, err)
 		}
 	}

@@ -22,18 +22,20 @@ type Service struct {
 	log        *slog.Logger
 	now        func() time.Time
 	reuseGrace time.Duration
+	limits     RateLimits
 }
 
 // ServiceOptions are the Service's tunables; zero values take defaults.
 type ServiceOptions struct {
 	ReuseGrace time.Duration // negative disables the grace window
+	RateLimits RateLimits    // the zero value disables throttling
 	Logger     *slog.Logger
 	Now        func() time.Time
 }
 
 // NewService wires a Service.
 func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions) *Service {
-	s := &Service{store: store, tokens: tokens, hasher: hasher, log: opts.Logger, now: opts.Now, reuseGrace: opts.ReuseGrace}
+	s := &Service{store: store, tokens: tokens, hasher: hasher, log: opts.Logger, now: opts.Now, reuseGrace: opts.ReuseGrace, limits: opts.RateLimits}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -48,6 +50,15 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 
 // Tokens exposes the token issuer, e.g. for the HTTP middleware.
 func (s *Service) Tokens() *Tokens { return s.tokens }
+
+// hashErr maps a hashing failure: a saturated pool is the client's cue to
+// back off, anything else is internal.
+func hashErr(err error) error {
+	if errors.Is(err, ErrHashBusy) {
+		return RateLimitError(time.Second)
+	}
+	return Internal(err)
+}
 
 // AuthResult is what register, login and refresh return.
 type AuthResult struct {
@@ -65,11 +76,14 @@ func (s *Service) Register(ctx context.Context, email, password string) (*AuthRe
 	if err := ValidatePassword("input.password", password); err != nil {
 		return nil, err
 	}
+	if err := s.take(ctx, s.ipKey(ctx, "register"), s.accountKey("register", email)); err != nil {
+		return nil, err
+	}
 	// Hash before the transaction: argon2id takes tens of milliseconds and
 	// must not hold a connection or a lock while it runs.
-	hash, err := s.hasher.Hash(password)
+	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
-		return nil, Internal(err)
+		return nil, hashErr(err)
 	}
 	now := s.now().UTC()
 	u := &User{ID: NewID(), Email: email, PasswordHash: hash, Role: RoleUser, CreatedAt: now, UpdatedAt: now}
@@ -106,27 +120,37 @@ func (s *Service) Login(ctx context.Context, email, password string) (*AuthResul
 	if len(password) > MaxPasswordBytes {
 		return nil, BadInput("input.password", "password must be at most %d bytes", MaxPasswordBytes)
 	}
+	account := s.accountKey("login", email)
+	if err := s.take(ctx, s.ipKey(ctx, "login"), account); err != nil {
+		return nil, err
+	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
-		s.hasher.VerifyDummy(password)
+		if err := s.hasher.VerifyDummy(ctx, password); err != nil {
+			return nil, hashErr(err)
+		}
 		s.audit(ctx, EventLoginFailed, "", email, "unknown email")
 		return nil, errInvalidCredentials
 	}
 	if err != nil {
 		return nil, Internal(err)
 	}
-	ok, rehash, err := s.hasher.Verify(password, u.PasswordHash)
+	ok, rehash, err := s.hasher.Verify(ctx, password, u.PasswordHash)
 	if err != nil {
+		if errors.Is(err, ErrHashBusy) {
+			return nil, hashErr(err)
+		}
 		return nil, Internal(fmt.Errorf("user %s: %w", u.ID, err))
 	}
 	if !ok {
 		s.audit(ctx, EventLoginFailed, u.ID, email, "wrong password")
 		return nil, errInvalidCredentials
 	}
+	s.reset(ctx, account)
 	newHash := ""
 	if rehash {
-		if newHash, err = s.hasher.Hash(password); err != nil {
-			return nil, Internal(err)
+		if newHash, err = s.hasher.Hash(ctx, password); err != nil {
+			return nil, hashErr(err)
 		}
 	}
 	now := s.now().UTC()
@@ -181,6 +205,19 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*AuthResult, error) 
 	if raw == "" {
 		return nil, Unauthenticated(ReasonTokenMissing)
 	}
+	// Refreshing is routine for every client, so only failures count.
+	ip := s.ipKey(ctx, "refresh")
+	if err := s.check(ctx, ip); err != nil {
+		return nil, err
+	}
+	res, err := s.refresh(ctx, raw)
+	if ErrorCode(err) == CodeUnauthenticated {
+		s.fail(ctx, ip)
+	}
+	return res, err
+}
+
+func (s *Service) refresh(ctx context.Context, raw string) (*AuthResult, error) {
 	claims, err := s.tokens.Parse(raw, RefreshToken)
 	if err != nil {
 		return nil, err
@@ -339,20 +376,25 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if len(current) > MaxPasswordBytes {
 		return errInvalidCredentials
 	}
+	account := s.accountKey("changePassword", p.User.ID)
+	if err := s.take(ctx, s.ipKey(ctx, "changePassword"), account); err != nil {
+		return err
+	}
 	u, err := s.store.UserByID(ctx, p.User.ID)
 	if err != nil {
 		return Internal(err)
 	}
-	ok, _, err := s.hasher.Verify(current, u.PasswordHash)
+	ok, _, err := s.hasher.Verify(ctx, current, u.PasswordHash)
 	if err != nil {
-		return Internal(err)
+		return hashErr(err)
 	}
 	if !ok {
 		return &Error{Code: CodeInvalidCredentials, Field: "currentPassword", Message: "current password is incorrect"}
 	}
-	hash, err := s.hasher.Hash(next)
+	s.reset(ctx, account)
+	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
-		return Internal(err)
+		return hashErr(err)
 	}
 	now := s.now().UTC()
 	err = s.store.Tx(ctx, func(q Queries) error {
@@ -436,9 +478,9 @@ func (s *Service) CreateUser(ctx context.Context, email, password string, role R
 	if !role.Valid() {
 		return nil, BadInput("role", "unknown role %q", role)
 	}
-	hash, err := s.hasher.Hash(password)
+	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
-		return nil, Internal(err)
+		return nil, hashErr(err)
 	}
 	now := s.now().UTC()
 	u := &User{ID: NewID(), Email: email, PasswordHash: hash, Role: role, CreatedAt: now, UpdatedAt: now}

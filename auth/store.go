@@ -58,7 +58,15 @@ type Queries interface {
 	// since `since`.
 	Stats(ctx context.Context, now, since time.Time) (*Stats, error)
 
-	// Prune deletes revocations and sessions that can no longer matter at now
+	// ThrottleHit counts an attempt against key in a fixed window and
+	// returns the count so far and when the window ends.
+	ThrottleHit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error)
+	// ThrottleCount reads key's count in its current window (0 if none).
+	ThrottleCount(ctx context.Context, key string, now time.Time) (int, time.Time, error)
+	// ThrottleReset forgets key.
+	ThrottleReset(ctx context.Context, key string) error
+
+	// Prune deletes revocations, throttles and sessions that can no longer matter at now
 	// and returns how many rows it removed.
 	Prune(ctx context.Context, now time.Time) (int64, error)
 

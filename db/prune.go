@@ -24,6 +24,7 @@ func (q queries) Prune(ctx context.Context, now time.Time) (int64, error) {
 		args        []any
 	}{
 		{"revoked tokens", `DELETE FROM revoked_tokens WHERE jti IN (SELECT jti FROM revoked_tokens WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
+		{"throttles", `DELETE FROM throttles WHERE key IN (SELECT key FROM throttles WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
 		{"sessions", `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= ? OR revoked_at <= ? LIMIT ?)`,
 			[]any{n, n.Add(-revokedSessionRetention), pruneBatch}},
 	}

@@ -56,3 +56,5 @@ func notFound(err error, what string) error {
 	}
 	return fmt.Errorf("db: %s: %w", what, err)
 }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -21,8 +22,17 @@ import (
 // HandlerOptions configure the GraphQL endpoint.
 type HandlerOptions struct {
 	Introspection bool
-	Logger        *slog.Logger
+	// Suggestions lets validation errors say "did you mean …", which
+	// helps developers and also helps strangers map a hidden schema.
+	Suggestions bool
+	Limits      Limits
+	// Timeout bounds one operation; 0 means none.
+	Timeout time.Duration
+	Logger  *slog.Logger
 }
+
+// CodeTimeout is the code of an operation that ran out of time.
+const CodeTimeout = "OPERATION_TIMEOUT"
 
 // NewHandler returns the /graphql endpoint. Transports are explicit: JSON
 // POST, and GET for queries only (gqlgen refuses mutations over GET). There
@@ -33,16 +43,33 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	srv := handler.New(NewExecutableSchema(Config{
-		Resolvers:  &Resolver{Auth: svc},
-		Directives: Directives(svc),
-	}))
+	cfg := Config{Resolvers: &Resolver{Auth: svc}, Directives: Directives(svc)}
+	priceCredentialMutations(&cfg.Complexity)
+	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
+	}
+	srv.SetDisableSuggestion(!opts.Suggestions)
+	if opts.Limits.MaxTokens > 0 {
+		srv.SetParserTokenLimit(opts.Limits.MaxTokens)
+	}
+	srv.Use(shapeLimits{opts.Limits})
+	if opts.Limits.MaxComplexity > 0 {
+		srv.Use(extension.FixedComplexityLimit(opts.Limits.MaxComplexity))
+	}
+	if opts.Timeout > 0 {
+		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+			h := next(ctx)
+			return func(ctx context.Context) *graphql.Response {
+				defer cancel() // queries and mutations answer once
+				return h(ctx)
+			}
+		})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.SetErrorPresenter(errorPresenter(log))
@@ -59,6 +86,11 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if errors.Is(err, context.DeadlineExceeded) {
+			gerr.Message = "the operation took too long and was stopped"
+			gerr.Extensions = map[string]any{"code": CodeTimeout}
+			return gerr
+		}
 		var ae *auth.Error
 		if errors.As(err, &ae) && ae.Code != auth.CodeInternal {
 			gerr.Message = ae.Message
@@ -68,6 +100,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			if ae.Field != "" {
 				gerr.Extensions["field"] = ae.Field
+			}
+			if ae.RetryAfter > 0 {
+				gerr.Extensions["retryAfter"] = ae.RetryAfter
 			}
 			return gerr
 		}

@@ -16,12 +16,21 @@ type Routes struct {
 	// reachable, migrations applied).
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
+	// MaxBodyBytes bounds a GraphQL request body (DefaultMaxBodyBytes if 0).
+	MaxBodyBytes int64
+	// CORSOrigins may call /graphql from a browser, with credentials.
+	// Empty: no cross-origin access at all.
+	CORSOrigins []string
 }
 
 // NewHandler mounts the routes behind request ids and access logs.
 func NewHandler(rt Routes) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", rt.GraphQL)
+	maxBody := rt.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBodyBytes
+	}
+	mux.Handle("/graphql", corsFor(rt.CORSOrigins)(guardGraphQL(maxBody, rt.GraphQL)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -38,7 +47,7 @@ func NewHandler(rt Routes) http.Handler {
 	if rt.Playground != nil {
 		mux.Handle("GET /{$}", rt.Playground)
 	}
-	return WithRequestID(accessLog(rt.Logger, mux))
+	return WithRequestID(accessLog(rt.Logger, securityHeaders(mux)))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

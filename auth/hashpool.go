@@ -1,0 +1,53 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+)
+
+// ErrHashBusy means the hashing pool's queue is full.
+var ErrHashBusy = errors.New("password hashing pool is saturated")
+
+// hashPool bounds concurrent argon2id work. Each hash holds about 19 MiB
+// and a core for tens of milliseconds, so unbounded concurrency turns a
+// login flood into memory exhaustion and starves every other request.
+// Callers beyond the workers wait in a bounded queue; beyond that they are
+// refused at once, which the service reports as RATE_LIMITED.
+type hashPool struct {
+	slots    chan struct{}
+	waiting  atomic.Int64
+	maxQueue int64
+}
+
+func newHashPool(workers, queue int) *hashPool {
+	if workers < 1 {
+		workers = 1
+	}
+	return &hashPool{slots: make(chan struct{}, workers), maxQueue: int64(queue)}
+}
+
+// do runs fn on a worker slot.
+func (p *hashPool) do(ctx context.Context, fn func()) error {
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		if p.waiting.Add(1) > p.maxQueue {
+			p.waiting.Add(-1)
+			return ErrHashBusy
+		}
+		select {
+		case p.slots <- struct{}{}:
+			p.waiting.Add(-1)
+		case <-ctx.Done():
+			p.waiting.Add(-1)
+			return ctx.Err()
+		}
+	}
+	defer func() { <-p.slots }()
+	fn()
+	return nil
+}
+
+// QueueLength is how many callers wait for a worker now.
+func (p *hashPool) QueueLength() int { return int(p.waiting.Load()) }

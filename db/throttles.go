@@ -1,0 +1,53 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// ThrottleHit counts one attempt against key in a fixed window of the given
+// length (a new window starts when the last one has expired) and returns
+// the count so far and when the window ends. One atomic statement, so racing
+// attempts are each counted.
+func (q queries) ThrottleHit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
+	n := now.UTC()
+	var r struct {
+		Count     int       `db:"count"`
+		ExpiresAt time.Time `db:"expires_at"`
+	}
+	err := q.get(ctx, &r, `INSERT INTO throttles (key, count, window_start, expires_at) VALUES (?, 1, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET
+			count        = CASE WHEN throttles.expires_at <= ? THEN 1 ELSE throttles.count + 1 END,
+			window_start = CASE WHEN throttles.expires_at <= ? THEN excluded.window_start ELSE throttles.window_start END,
+			expires_at   = CASE WHEN throttles.expires_at <= ? THEN excluded.expires_at ELSE throttles.expires_at END
+		RETURNING count, expires_at`, key, n, n.Add(window), n, n, n)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("db: throttle hit: %w", err)
+	}
+	return r.Count, r.ExpiresAt.UTC(), nil
+}
+
+// ThrottleCount reads key's count in its current window (0 if none).
+func (q queries) ThrottleCount(ctx context.Context, key string, now time.Time) (int, time.Time, error) {
+	var r struct {
+		Count     int       `db:"count"`
+		ExpiresAt time.Time `db:"expires_at"`
+	}
+	err := q.get(ctx, &r, `SELECT count, expires_at FROM throttles WHERE key = ? AND expires_at > ?`, key, now.UTC())
+	if err != nil {
+		if isNoRows(err) {
+			return 0, time.Time{}, nil
+		}
+		return 0, time.Time{}, fmt.Errorf("db: throttle count: %w", err)
+	}
+	return r.Count, r.ExpiresAt.UTC(), nil
+}
+
+// ThrottleReset forgets key, e.g. an account's failures after a success.
+func (q queries) ThrottleReset(ctx context.Context, key string) error {
+	if _, err := q.exec(ctx, `DELETE FROM throttles WHERE key = ?`, key); err != nil {
+		return fmt.Errorf("db: throttle reset: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strconv"
+)
+
+// DefaultMaxBodyBytes bounds a GraphQL request body.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Codes of requests refused before GraphQL sees them.
+const (
+	CodeRequestTooLarge      = "REQUEST_TOO_LARGE"
+	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
+)
+
+// guardGraphQL refuses what a browser can send cross-site without a CORS
+// preflight (a POST of text/plain, a form, multipart) and bodies over
+// maxBody. Mutations over GET are refused by the GET transport itself.
+func guardGraphQL(maxBody int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodOptions:
+		case http.MethodPost:
+			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if err != nil || (mt != "application/json" && mt != "application/graphql-response+json") {
+				reject(w, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+					"POST /graphql needs Content-Type: application/json", nil)
+				return
+			}
+			// gqlgen's JSON transport matches application/json only.
+			r.Header.Set("Content-Type", "application/json")
+			if r.ContentLength > maxBody {
+				reject(w, http.StatusRequestEntityTooLarge, CodeRequestTooLarge,
+					"request body exceeds "+strconv.FormatInt(maxBody, 10)+" bytes", map[string]any{"limit": maxBody})
+				return
+			}
+			// A body without a length (chunked) is cut at the same bound.
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			reject(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use POST (or GET for queries)", nil)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// reject answers in the GraphQL error shape, so clients handle it like any
+// other error.
+func reject(w http.ResponseWriter, status int, code, msg string, ext map[string]any) {
+	if ext == nil {
+		ext = map[string]any{}
+	}
+	ext["code"] = code
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": msg, "extensions": ext}}})
+}
