@@ -3,7 +3,7 @@ GO ?= go
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test check generate vet fmt-check generate-check build
+.PHONY: run test check generate vet fmt-check generate-check build fuzz
 
 run:
 	$(GO) run .
@@ -17,6 +17,13 @@ test: check
 	REQUIRE_POSTGRES=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 check: fmt-check vet generate-check
+
+# Each fuzz target for a short while (CI runs this after the suite);
+# FUZZTIME=5m make fuzz for a longer hunt. Seeds live in testdata/fuzz.
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzParseToken$$' -fuzztime=$(FUZZTIME) ./auth
+	$(GO) test -run='^$$' -fuzz='^FuzzGraphQLEndpoint$$' -fuzztime=$(FUZZTIME) .
 
 vet:
 	$(GO) vet ./...

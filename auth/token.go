@@ -2,6 +2,7 @@ package auth
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -43,11 +44,19 @@ type TokenConfig struct {
 	Leeway     time.Duration // clock skew tolerated on exp, nbf and iat
 }
 
+// MaxTokenBytes bounds a token before any parsing (RFC 8725 §3.1 advice
+// against resource exhaustion); real tokens are well under 1 KiB.
+const MaxTokenBytes = 8 << 10
+
+// tokenTyp is the JOSE "typ" header of every token issued and accepted.
+const tokenTyp = "JWT"
+
 // Tokens issues and verifies JWTs. It is safe for concurrent use.
 type Tokens struct {
 	cfg    TokenConfig
 	parser *jwt.Parser
 	now    func() time.Time
+	kid    string
 }
 
 // NewTokens checks cfg and returns a Tokens.
@@ -75,8 +84,19 @@ func NewTokens(cfg TokenConfig, now func() time.Time) (*Tokens, error) {
 		jwt.WithLeeway(cfg.Leeway),
 		jwt.WithTimeFunc(now),
 	)
-	return &Tokens{cfg: cfg, parser: p, now: now}, nil
+	return &Tokens{cfg: cfg, parser: p, now: now, kid: keyID(cfg.Secret)}, nil
 }
+
+// keyID names an HMAC key without revealing it: a truncated SHA-256 of a
+// domain-separated secret. A token naming another key is refused before
+// its signature is checked.
+func keyID(secret []byte) string {
+	h := sha256.Sum256(append([]byte("gqlauth-kid:"), secret...))
+	return "hs256-" + hex.EncodeToString(h[:8])
+}
+
+// KeyID is the kid header of tokens signed with the current key.
+func (t *Tokens) KeyID() string { return t.kid }
 
 // AccessTTL is the access token lifetime.
 func (t *Tokens) AccessTTL() time.Duration { return t.cfg.AccessTTL }
@@ -118,7 +138,9 @@ func (t *Tokens) Issue(typ TokenType, user *User, sid, jti string, fresh bool) (
 		Type:      typ,
 		Fresh:     fresh,
 	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.cfg.Secret)
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	tok.Header["kid"] = t.kid
+	s, err := tok.SignedString(t.cfg.Secret)
 	if err != nil {
 		return nil, fmt.Errorf("sign token: %w", err)
 	}
@@ -129,10 +151,20 @@ func (t *Tokens) Issue(typ TokenType, user *User, sid, jti string, fresh bool) (
 // error is always an *Error with reason TOKEN_EXPIRED or TOKEN_INVALID, so
 // that a client refreshes only when refreshing can help.
 func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {
+	if len(raw) > MaxTokenBytes {
+		return nil, &Error{Code: CodeUnauthenticated, Reason: ReasonTokenInvalid, Message: "invalid token",
+			Err: fmt.Errorf("token of %d bytes exceeds %d", len(raw), MaxTokenBytes)}
+	}
 	c := &Claims{}
 	_, err := t.parser.ParseWithClaims(raw, c, func(tok *jwt.Token) (any, error) {
 		if _, ok := tok.Method.(*jwt.SigningMethodHMAC); !ok {
 			return nil, fmt.Errorf("unexpected signing method %v", tok.Header["alg"])
+		}
+		if typ, _ := tok.Header["typ"].(string); typ != tokenTyp {
+			return nil, fmt.Errorf("unexpected typ %q", tok.Header["typ"])
+		}
+		if kid, _ := tok.Header["kid"].(string); kid != t.kid {
+			return nil, fmt.Errorf("unknown kid %q", tok.Header["kid"])
 		}
 		return t.cfg.Secret, nil
 	})

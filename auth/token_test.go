@@ -40,9 +40,26 @@ func validClaims(now time.Time) *Claims {
 	}
 }
 
+// testKID is the kid Tokens derives from testSecret.
+var testKID = keyID(testSecret)
+
 func sign(t *testing.T, m jwt.SigningMethod, c jwt.Claims, key any) string {
 	t.Helper()
-	s, err := jwt.NewWithClaims(m, c).SignedString(key)
+	return signWith(t, m, c, key, map[string]any{"kid": testKID})
+}
+
+// signWith signs with extra (or, with nil values, removed) headers.
+func signWith(t *testing.T, m jwt.SigningMethod, c jwt.Claims, key any, headers map[string]any) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(m, c)
+	for k, v := range headers {
+		if v == nil {
+			delete(tok.Header, k)
+		} else {
+			tok.Header[k] = v
+		}
+	}
+	s, err := tok.SignedString(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,11 +130,11 @@ func TestParseRejectsForgedTokens(t *testing.T) {
 	sig := []byte(parts[2])
 	sig[3] ^= 1
 	tamperedSig := parts[0] + "." + parts[1] + "." + string(sig)
-	none := b64.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
+	none := b64.EncodeToString([]byte(`{"alg":"none","typ":"JWT","kid":"`+testKID+`"}`)) + "." + parts[1] + "."
 	// alg says RS256 but the signature is HMAC with our secret: the
 	// allow-list must refuse it before any key is chosen.
 	rsHeaderHMAC := func() string {
-		h := b64.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT"}`))
+		h := b64.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT","kid":"` + testKID + `"}`))
 		s, _ := jwt.SigningMethodHS256.Sign(h+"."+parts[1], testSecret)
 		return h + "." + parts[1] + "." + b64.EncodeToString(s)
 	}()
@@ -156,6 +173,11 @@ func TestParseRejectsForgedTokens(t *testing.T) {
 		{"no sub", sign(t, jwt.SigningMethodHS256, mod(func(c *Claims) { c.Subject = "" }), testSecret), ReasonTokenInvalid},
 		{"no jti", sign(t, jwt.SigningMethodHS256, mod(func(c *Claims) { c.ID = "" }), testSecret), ReasonTokenInvalid},
 		{"garbage", "not.a.jwt", ReasonTokenInvalid},
+		{"unknown kid", signWith(t, jwt.SigningMethodHS256, validClaims(now), testSecret, map[string]any{"kid": "other"}), ReasonTokenInvalid},
+		{"no kid", signWith(t, jwt.SigningMethodHS256, validClaims(now), testSecret, map[string]any{"kid": nil}), ReasonTokenInvalid},
+		{"wrong typ", signWith(t, jwt.SigningMethodHS256, validClaims(now), testSecret, map[string]any{"kid": testKID, "typ": "at+jwt"}), ReasonTokenInvalid},
+		{"no typ", signWith(t, jwt.SigningMethodHS256, validClaims(now), testSecret, map[string]any{"kid": testKID, "typ": nil}), ReasonTokenInvalid},
+		{"oversized", signWith(t, jwt.SigningMethodHS256, mod(func(c *Claims) { c.Role = Role(strings.Repeat("A", MaxTokenBytes)) }), testSecret, map[string]any{"kid": testKID}), ReasonTokenInvalid},
 		{"empty", "", ReasonTokenInvalid},
 	}
 	for _, tc := range cases {

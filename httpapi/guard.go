@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -33,13 +35,26 @@ func guardGraphQL(maxBody int64, next http.Handler) http.Handler {
 			}
 			// gqlgen's JSON transport matches application/json only.
 			r.Header.Set("Content-Type", "application/json")
-			if r.ContentLength > maxBody {
+			tooLarge := func() {
 				reject(w, http.StatusRequestEntityTooLarge, CodeRequestTooLarge,
 					"request body exceeds "+strconv.FormatInt(maxBody, 10)+" bytes", map[string]any{"limit": maxBody})
+			}
+			if r.ContentLength > maxBody {
+				tooLarge()
 				return
 			}
-			// A body without a length (chunked) is cut at the same bound.
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			// A body without a length (chunked) is read up to the bound, so
+			// that it is refused the same way before gqlgen sees it.
+			body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+			if err != nil {
+				reject(w, http.StatusBadRequest, "BAD_REQUEST", "could not read the request body", nil)
+				return
+			}
+			if int64(len(body)) > maxBody {
+				tooLarge()
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 		default:
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
 			reject(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use POST (or GET for queries)", nil)
