@@ -361,3 +361,24 @@ func TestSecurityHeadersAndCORS(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestNoSecretsInLogs: at debug level, a whole session's worth of traffic
+// leaves no password, token or secret in the server's output.
+func TestNoSecretsInLogs(t *testing.T) {
+	const secret = "a-log-test-secret-that-is-long-enough-x"
+	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"JWT_SECRET": secret, "LOG_LEVEL": "debug", "REFRESH_REUSE_GRACE": "0"}))
+	tok, _ := s.register(t, "quiet@example.com", "hunter2-password")
+	wantErr(t, s.do(t, "", loginQ, loginVars("quiet@example.com", "wrong-password-77")), "INVALID_CREDENTIALS", "")
+	refreshed, _ := payload(t, ok(t, s.refresh(t, tok.refresh)), "refresh")
+	ok(t, s.me(t, refreshed.access))
+	wantErr(t, s.refresh(t, tok.refresh), "UNAUTHENTICATED", "TOKEN_REUSED")
+	logs := s.stderr.String()
+	if !strings.Contains(logs, "request") {
+		t.Fatalf("no access log lines at debug level: %q", logs)
+	}
+	for _, leaked := range []string{secret, "hunter2-password", "wrong-password-77", tok.access, tok.refresh, refreshed.access, refreshed.refresh} {
+		if strings.Contains(logs, leaked) {
+			t.Fatalf("logs contain a secret (%.12s…)", leaked)
+		}
+	}
+}
