@@ -64,7 +64,7 @@ func (a *app) init(ctx context.Context) error {
 		return err
 	}
 	a.svc = auth.NewService(a.store, tokens, hasher, auth.ServiceOptions{
-		ReuseGrace: cfg.ReuseGrace, RateLimits: cfg.RateLimits, Logger: a.log,
+		ReuseGrace: cfg.ReuseGrace, RateLimits: cfg.RateLimits, AuditRetention: cfg.AuditRetention, Logger: a.log,
 	})
 
 	gql := auth.Middleware(tokens, cfg.TrustedProxies.ClientIP)(graph.NewHandler(a.svc, graph.HandlerOptions{

@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/gqlauth/gqlauth/auth"
 	"golang.org/x/term"
@@ -19,15 +20,24 @@ import (
 // (whoever can reach the database already holds every account).
 func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: gqlauth user create|set-role --email E [--role R]")
+		return errors.New("usage: gqlauth user create|set-role|list|disable|enable|revoke-sessions [flags]; see gqlauth user SUBCOMMAND --help")
 	}
 	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("user "+sub, stdout)
 	email := fs.String("email", "", "the user's email")
 	role := fs.String("role", "", "USER or ADMIN")
+	search := fs.String("search", "", "list: only emails containing this")
+	limit := fs.Int("limit", 50, "list: how many users")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if sub == "list" {
+		a, err := openApp(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		return listUsers(ctx, a, *search, *limit, stdout)
 	}
 	if *email == "" {
 		return errors.New("--email is required")
@@ -71,9 +81,54 @@ func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, 
 		}
 		fmt.Fprintf(stdout, "user %s (%s) now has role %s\n", u.Email, u.ID, u.Role)
 		return nil
+	case "disable", "enable":
+		a, err := openApp(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		u, err := a.svc.SetDisabledByEmail(ctx, *email, sub == "disable")
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "user %s (%s) %sd\n", u.Email, u.ID, sub)
+		return nil
+	case "revoke-sessions":
+		a, err := openApp(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		n, err := a.svc.RevokeSessionsByEmail(ctx, *email)
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "ended %d sessions of %s\n", n, *email)
+		return nil
 	default:
-		return fmt.Errorf("unknown user command %q (want create or set-role)", sub)
+		return fmt.Errorf("unknown user command %q (want create, set-role, list, disable, enable or revoke-sessions)", sub)
 	}
+}
+
+func listUsers(ctx context.Context, a *app, search string, limit int, stdout io.Writer) error {
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tDISABLED\tCREATED")
+	after := ""
+	for shown := 0; shown < limit; {
+		page, err := a.svc.OperatorListUsers(ctx, min(limit-shown, auth.MaxPageSize), after, search)
+		if err != nil {
+			return cliError(err)
+		}
+		for _, u := range page.Users {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", u.ID, u.Email, u.Role, u.Disabled(), u.CreatedAt.Format(time.RFC3339))
+		}
+		shown += len(page.Users)
+		if !page.HasNextPage {
+			break
+		}
+		after = page.EndCursor
+	}
+	return tw.Flush()
 }
 
 // readPassword prompts without echo on a terminal, and otherwise reads the

@@ -54,7 +54,8 @@ var settings = []setting{
 	{"QUERY_MAX_COMPLEXITY", "500", "gqlgen complexity limit (a credential mutation costs 100)"},
 	{"QUERY_MAX_TOKENS", "5000", "parser token limit"},
 	{"OPERATION_TIMEOUT", "10s", "longest one GraphQL operation may run"},
-	{"PRUNE_INTERVAL", "10m", "how often expired sessions and revocations are deleted"},
+	{"PRUNE_INTERVAL", "10m", "how often expired sessions, revocations, throttles and old audit events are deleted"},
+	{"AUDIT_RETENTION", "2160h", "how long audit events are kept (90 days); 0 keeps them forever"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "text", "text or json"},
@@ -85,6 +86,7 @@ type config struct {
 	Limits          graph.Limits
 	OpTimeout       time.Duration
 	PruneInterval   time.Duration
+	AuditRetention  time.Duration
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 	LogJSON         bool
@@ -219,6 +221,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	c.OpTimeout = dur("OPERATION_TIMEOUT", 100*time.Millisecond)
 	c.PruneInterval = dur("PRUNE_INTERVAL", time.Second)
+	c.AuditRetention = dur("AUDIT_RETENTION", 0)
 	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 0)
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
 		bad("LOG_LEVEL", "must be debug, info, warn or error")

@@ -12,7 +12,10 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -37,6 +40,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		usage(stdout)
 		return nil
 	}
+	// --help anywhere answers before the configuration is checked, so that
+	// a broken environment can still be read about.
+	if slices.ContainsFunc(rest, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
+		return subcommandHelp(stdout, cmd, rest)
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -49,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdMigrate(ctx, cfg, log, rest, stdout)
 	case "user":
 		return cmdUser(ctx, cfg, log, rest, stdin, stdout, stderr)
+	case "audit":
+		return cmdAudit(ctx, cfg, log, rest, stdout)
 	default:
 		usage(stderr)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -63,11 +73,57 @@ Usage:
   gqlauth migrate                          apply database migrations and exit
   gqlauth user create --email E [--role R] create a user; the password is read from stdin
   gqlauth user set-role --email E --role R set a user's role (USER or ADMIN)
+  gqlauth user list [--search S] [--limit N]
+  gqlauth user disable|enable --email E    disabling ends every session at once
+  gqlauth user revoke-sessions --email E   end every session of a user
+  gqlauth audit tail [-n N] [--follow]     the newest security events
+  gqlauth COMMAND --help                   a command's flags and every setting
 
 Every setting comes from the environment:
 
 `)
 	printSettings(w)
+}
+
+// newFlagSet is a subcommand's flag set; its usage lists the flags and the
+// settings every command reads.
+func newFlagSet(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage of gqlauth %s:\n", name)
+		fs.PrintDefaults()
+		fmt.Fprintln(out, "\nSettings (environment):")
+		printSettings(out)
+	}
+	return fs
+}
+
+func subcommandHelp(w io.Writer, cmd string, rest []string) error {
+	name := cmd
+	if (cmd == "user" || cmd == "audit") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		name += " " + rest[0]
+	}
+	switch cmd {
+	case "serve", "migrate":
+		newFlagSet(name, w).Usage()
+	case "user":
+		fs := newFlagSet(name, w)
+		fs.String("email", "", "the user's email")
+		fs.String("role", "", "USER or ADMIN")
+		fs.String("search", "", "list: only emails containing this")
+		fs.Int("limit", 50, "list: how many users")
+		fs.Usage()
+	case "audit":
+		fs := newFlagSet(name, w)
+		fs.Int("n", 20, "how many of the newest events to show")
+		fs.Bool("follow", false, "keep printing new events until interrupted")
+		fs.Duration("interval", time.Second, "with --follow: how often to look for new events")
+		fs.Usage()
+	default:
+		usage(w)
+	}
+	return nil
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
@@ -79,8 +135,7 @@ func newLogger(cfg *config, w io.Writer) *slog.Logger {
 }
 
 func cmdServe(ctx context.Context, cfg *config, log *slog.Logger, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := newFlagSet("serve", stdout)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,8 +155,7 @@ func cmdServe(ctx context.Context, cfg *config, log *slog.Logger, args []string,
 }
 
 func cmdMigrate(ctx context.Context, cfg *config, log *slog.Logger, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := newFlagSet("migrate", stdout)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -16,13 +16,17 @@ func (r Role) Valid() bool { return r == RoleUser || r == RoleAdmin }
 
 // User is an account. PasswordHash is in PHC (argon2id) or bcrypt format.
 type User struct {
-	ID           string    `db:"id"`
-	Email        string    `db:"email"`
-	PasswordHash string    `db:"password_hash"`
-	Role         Role      `db:"role"`
-	CreatedAt    time.Time `db:"created_at"`
-	UpdatedAt    time.Time `db:"updated_at"`
+	ID           string     `db:"id"`
+	Email        string     `db:"email"`
+	PasswordHash string     `db:"password_hash"`
+	Role         Role       `db:"role"`
+	CreatedAt    time.Time  `db:"created_at"`
+	UpdatedAt    time.Time  `db:"updated_at"`
+	DisabledAt   *time.Time `db:"disabled_at"` // nil while the account is enabled
 }
+
+// Disabled reports whether the account is disabled.
+func (u *User) Disabled() bool { return u.DisabledAt != nil }
 
 // Session is one login: the chain of refresh tokens that descends from it.
 // RefreshJTI is the only refresh token that may be used next; PrevRefreshJTI
@@ -60,6 +64,9 @@ const (
 	EventLogoutAll       EventType = "logout_all"
 	EventPasswordChanged EventType = "password_changed"
 	EventRoleChanged     EventType = "role_changed"
+	EventUserDisabled    EventType = "user_disabled"
+	EventUserEnabled     EventType = "user_enabled"
+	EventSessionsRevoked EventType = "sessions_revoked"
 )
 
 // AuditEvent is one row of the audit log. UserID is empty when the event
@@ -121,4 +128,19 @@ func (p *Principal) CheckFresh() error {
 		return errFreshTokenRequired
 	}
 	return nil
+}
+
+// UserPage selects a page of users in creation order, after a cursor.
+type UserPage struct {
+	Search       string // substring of the email; empty: all
+	AfterCreated time.Time
+	AfterID      string // with AfterCreated: the last user of the previous page; empty: from the start
+	Limit        int
+}
+
+// AuditPage selects audit events newest first, before a cursor.
+type AuditPage struct {
+	UserID   string // empty: every user
+	BeforeID int64  // 0: from the newest
+	Limit    int
 }

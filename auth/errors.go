@@ -16,6 +16,7 @@ const (
 	CodeFreshTokenRequired Code = "FRESH_TOKEN_REQUIRED"
 	CodeInvalidCredentials Code = "INVALID_CREDENTIALS"
 	CodeEmailTaken         Code = "EMAIL_TAKEN"
+	CodeAccountDisabled    Code = "ACCOUNT_DISABLED"
 	CodeBadUserInput       Code = "BAD_USER_INPUT"
 	CodeInternal           Code = "INTERNAL_SERVER_ERROR"
 )
@@ -107,6 +108,7 @@ var (
 	errFreshTokenRequired = &Error{Code: CodeFreshTokenRequired, Message: "this operation requires a fresh token; log in again"}
 	errInvalidCredentials = &Error{Code: CodeInvalidCredentials, Message: "invalid email or password"}
 	errEmailTaken         = &Error{Code: CodeEmailTaken, Message: "an account with this email already exists"}
+	errAccountDisabled    = &Error{Code: CodeAccountDisabled, Message: "this account is disabled"}
 )
 
 // Sentinel errors that stores return so the service can translate them.

@@ -23,19 +23,26 @@ type Service struct {
 	now        func() time.Time
 	reuseGrace time.Duration
 	limits     RateLimits
+	retention  time.Duration
+	onEvent    func(EventType)
 }
 
 // ServiceOptions are the Service's tunables; zero values take defaults.
 type ServiceOptions struct {
 	ReuseGrace time.Duration // negative disables the grace window
 	RateLimits RateLimits    // the zero value disables throttling
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// AuditRetention is how long audit events are kept; 0 keeps them forever.
+	AuditRetention time.Duration
+	// OnEvent, if set, hears of every audited event (for metrics).
+	OnEvent func(EventType)
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // NewService wires a Service.
 func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions) *Service {
-	s := &Service{store: store, tokens: tokens, hasher: hasher, log: opts.Logger, now: opts.Now, reuseGrace: opts.ReuseGrace, limits: opts.RateLimits}
+	s := &Service{store: store, tokens: tokens, hasher: hasher, log: opts.Logger, now: opts.Now, reuseGrace: opts.ReuseGrace, limits: opts.RateLimits,
+		retention: opts.AuditRetention, onEvent: opts.OnEvent}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -147,6 +154,11 @@ func (s *Service) Login(ctx context.Context, email, password string) (*AuthResul
 		return nil, errInvalidCredentials
 	}
 	s.reset(ctx, account)
+	// Told only to whoever knows the password, so it reveals nothing more.
+	if u.Disabled() {
+		s.audit(ctx, EventLoginFailed, u.ID, email, "account disabled")
+		return nil, errAccountDisabled
+	}
 	newHash := ""
 	if rehash {
 		if newHash, err = s.hasher.Hash(ctx, password); err != nil {
@@ -254,7 +266,7 @@ func (s *Service) refresh(ctx context.Context, raw string) (*AuthResult, error) 
 			return q.AddAuditEvent(ctx, s.event(ctx, EventRefreshReuse, sess.UserID, "", "session "+sess.ID))
 		}
 		u, err := q.UserByID(ctx, sess.UserID)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, ErrNotFound) || (err == nil && u.Disabled()) {
 			return Unauthenticated(ReasonTokenRevoked)
 		}
 		if err != nil {
@@ -300,7 +312,7 @@ func (s *Service) Authenticate(ctx context.Context) (*Principal, error) {
 	if err != nil {
 		return nil, Internal(err)
 	}
-	if st.User == nil || st.SessionEnded || st.TokenRevoked {
+	if st.User == nil || st.SessionEnded || st.TokenRevoked || st.User.Disabled() {
 		return nil, Unauthenticated(ReasonTokenRevoked)
 	}
 	return &Principal{User: *st.User, Claims: claims}, nil
@@ -514,7 +526,12 @@ func (s *Service) Stats(ctx context.Context) (*Stats, error) {
 
 // Prune deletes revocations and sessions that can no longer matter.
 func (s *Service) Prune(ctx context.Context) (int64, error) {
-	return s.store.Prune(ctx, s.now().UTC())
+	now := s.now().UTC()
+	var auditBefore time.Time
+	if s.retention > 0 {
+		auditBefore = now.Add(-s.retention)
+	}
+	return s.store.Prune(ctx, now, auditBefore)
 }
 
 // RunPruner prunes every interval until ctx ends.
@@ -537,6 +554,9 @@ func (s *Service) RunPruner(ctx context.Context, interval time.Duration) {
 }
 
 func (s *Service) event(ctx context.Context, typ EventType, userID, email, detail string) *AuditEvent {
+	if s.onEvent != nil {
+		s.onEvent(typ)
+	}
 	ri := RequestInfoFrom(ctx)
 	e := &AuditEvent{At: s.now().UTC(), Type: typ, Email: email, IP: ri.IP, UserAgent: ri.UserAgent, Detail: detail}
 	if userID != "" {

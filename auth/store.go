@@ -33,6 +33,14 @@ type Queries interface {
 	// SetUserRole changes a user's role; ErrNotFound when there is no such user.
 	SetUserRole(ctx context.Context, userID string, role Role, now time.Time) error
 
+	// SetUserDisabled disables (at now) or enables a user; ErrNotFound when
+	// there is no such user.
+	SetUserDisabled(ctx context.Context, userID string, disabled bool, now time.Time) error
+	// ListUsers returns one page of users in (created_at, id) order.
+	ListUsers(ctx context.Context, page UserPage) ([]User, error)
+	// ListAuditEvents returns one page of audit events, newest first.
+	ListAuditEvents(ctx context.Context, page AuditPage) ([]AuditEvent, error)
+
 	// CreateSession inserts s.
 	CreateSession(ctx context.Context, s *Session) error
 	// SessionForUpdate reads a session and, inside a Tx, locks it against
@@ -66,9 +74,10 @@ type Queries interface {
 	// ThrottleReset forgets key.
 	ThrottleReset(ctx context.Context, key string) error
 
-	// Prune deletes revocations, throttles and sessions that can no longer matter at now
-	// and returns how many rows it removed.
-	Prune(ctx context.Context, now time.Time) (int64, error)
+	// Prune deletes revocations, throttles and sessions that can no longer
+	// matter at now, and audit events older than auditBefore (zero: keep
+	// all), and returns how many rows it removed.
+	Prune(ctx context.Context, now, auditBefore time.Time) (int64, error)
 
 	// Setting returns a stored setting, creating it with create() when it
 	// does not exist yet. Replicas starting at once agree on one value.

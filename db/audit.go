@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gqlauth/gqlauth/auth"
+	"github.com/jmoiron/sqlx"
 )
 
 // AddAuditEvent appends to the audit log.
@@ -42,4 +43,28 @@ func (q queries) Stats(ctx context.Context, now, since time.Time) (*auth.Stats, 
 	}
 	return &auth.Stats{Users: r.Users, Admins: r.Admins, ActiveSessions: r.ActiveSessions, RevokedTokens: r.RevokedTokens,
 		LoginsLast24h: r.Logins, FailedLoginsLast24h: r.FailedLogins}, nil
+}
+
+// ListAuditEvents returns one page of events, newest first.
+func (q queries) ListAuditEvents(ctx context.Context, page auth.AuditPage) ([]auth.AuditEvent, error) {
+	where, args := "1 = 1", []any{}
+	if page.UserID != "" {
+		where += ` AND user_id = ?`
+		args = append(args, page.UserID)
+	}
+	if page.BeforeID > 0 {
+		where += ` AND id < ?`
+		args = append(args, page.BeforeID)
+	}
+	args = append(args, page.Limit)
+	var events []auth.AuditEvent
+	err := sqlx.SelectContext(ctx, q.ext, &events, q.ext.Rebind(
+		`SELECT id, at, type, user_id, email, ip, user_agent, detail FROM audit_events WHERE `+where+` ORDER BY id DESC LIMIT ?`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list audit events: %w", err)
+	}
+	for i := range events {
+		events[i].At = events[i].At.UTC()
+	}
+	return events, nil
 }

@@ -14,10 +14,11 @@ const pruneBatch = 1000
 // audit trail and for "why was I logged out" questions) before deletion.
 const revokedSessionRetention = 24 * time.Hour
 
-// Prune deletes expired revocations, expired sessions and sessions ended
-// more than a day ago, in batches. A missing session counts as ended, so
+// Prune deletes expired revocations and throttles, expired sessions,
+// sessions ended more than a day ago and audit events older than
+// auditBefore, in batches. A missing session counts as ended, so
 // deleting one never revives its tokens.
-func (q queries) Prune(ctx context.Context, now time.Time) (int64, error) {
+func (q queries) Prune(ctx context.Context, now, auditBefore time.Time) (int64, error) {
 	n := now.UTC()
 	steps := []struct {
 		what, query string
@@ -27,6 +28,12 @@ func (q queries) Prune(ctx context.Context, now time.Time) (int64, error) {
 		{"throttles", `DELETE FROM throttles WHERE key IN (SELECT key FROM throttles WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
 		{"sessions", `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= ? OR revoked_at <= ? LIMIT ?)`,
 			[]any{n, n.Add(-revokedSessionRetention), pruneBatch}},
+	}
+	if !auditBefore.IsZero() {
+		steps = append(steps, struct {
+			what, query string
+			args        []any
+		}{"audit events", `DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT ?)`, []any{auditBefore.UTC(), pruneBatch}})
 	}
 	var total int64
 	for _, st := range steps {

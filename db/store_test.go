@@ -340,11 +340,15 @@ func TestStatsAndPrune(t *testing.T) {
 		if *st != want {
 			t.Fatalf("Stats = %+v, want %+v", *st, want)
 		}
-		n, err := s.Prune(ctx, now)
-		if err != nil || n != 3 {
-			t.Fatalf("Prune = %d, %v; want 3 rows", n, err)
+		// 1 revocation, 2 sessions and the audit event older than a day.
+		n, err := s.Prune(ctx, now, now.Add(-24*time.Hour))
+		if err != nil || n != 4 {
+			t.Fatalf("Prune = %d, %v; want 4 rows", n, err)
 		}
-		if n, _ := s.Prune(ctx, now); n != 0 {
+		if st, _ := s.Stats(ctx, now, now.Add(-100*time.Hour)); st.LoginsLast24h != 2 {
+			t.Fatalf("audit events left: %d logins, want 2", st.LoginsLast24h)
+		}
+		if n, _ := s.Prune(ctx, now, now.Add(-24*time.Hour)); n != 0 {
 			t.Fatalf("second Prune removed %d rows", n)
 		}
 		if _, err := s.SessionForUpdate(ctx, recent.ID); err != nil {

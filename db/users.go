@@ -3,19 +3,21 @@ package db
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gqlauth/gqlauth/auth"
+	"github.com/jmoiron/sqlx"
 )
 
 var errNotFound = auth.ErrNotFound
 
-const userCols = `id, email, password_hash, role, created_at, updated_at`
+const userCols = `id, email, password_hash, role, created_at, updated_at, disabled_at`
 
 // CreateUser inserts u.
 func (q queries) CreateUser(ctx context.Context, u *auth.User) error {
-	_, err := q.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC())
+	_, err := q.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt))
 	if isUniqueViolation(err) {
 		return auth.ErrDuplicateEmail
 	}
@@ -65,7 +67,48 @@ func (q queries) updateOne(ctx context.Context, what, query string, args ...any)
 	return nil
 }
 
+// SetUserDisabled disables a user at now, or enables it.
+func (q queries) SetUserDisabled(ctx context.Context, userID string, disabled bool, now time.Time) error {
+	var at *time.Time
+	if disabled {
+		n := now.UTC()
+		at = &n
+	}
+	// COALESCE keeps the first disabling time when disabling twice.
+	return q.updateOne(ctx, "set disabled",
+		`UPDATE users SET disabled_at = CASE WHEN ? THEN COALESCE(disabled_at, ?) ELSE NULL END, updated_at = ? WHERE id = ?`,
+		disabled, at, now.UTC(), userID)
+}
+
+// ListUsers returns one page of users in (created_at, id) order: keyset
+// pagination, so a page costs the same however deep it is.
+func (q queries) ListUsers(ctx context.Context, page auth.UserPage) ([]auth.User, error) {
+	where, args := "1 = 1", []any{}
+	if page.Search != "" {
+		where += ` AND lower(email) LIKE ? ESCAPE '\'`
+		args = append(args, "%"+escapeLike(strings.ToLower(page.Search))+"%")
+	}
+	if page.AfterID != "" {
+		where += ` AND (created_at > ? OR (created_at = ? AND id > ?))`
+		args = append(args, page.AfterCreated.UTC(), page.AfterCreated.UTC(), page.AfterID)
+	}
+	args = append(args, page.Limit)
+	var users []auth.User
+	err := sqlx.SelectContext(ctx, q.ext, &users, q.ext.Rebind(`SELECT `+userCols+` FROM users WHERE `+where+` ORDER BY created_at, id LIMIT ?`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list users: %w", err)
+	}
+	for i := range users {
+		utcUser(&users[i])
+	}
+	return users, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
 func utcUser(u *auth.User) *auth.User {
-	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	u.CreatedAt, u.UpdatedAt, u.DisabledAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt)
 	return u
 }

@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"strconv"
+
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/graph/model"
 )
@@ -9,7 +11,7 @@ import (
 // that the auth package knows nothing of GraphQL.
 
 func user(u *auth.User) *model.User {
-	return &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt}
+	return &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt, Disabled: u.Disabled()}
 }
 
 func authPayload(r *auth.AuthResult) *model.AuthPayload {
@@ -29,4 +31,40 @@ func adminStats(s *auth.Stats) *model.AdminStats {
 		Users: s.Users, Admins: s.Admins, ActiveSessions: s.ActiveSessions, RevokedTokens: s.RevokedTokens,
 		LoginsLast24h: s.LoginsLast24h, FailedLoginsLast24h: s.FailedLoginsLast24h,
 	}
+}
+
+func userConnection(l *auth.UserList) *model.UserConnection {
+	c := &model.UserConnection{Edges: make([]model.UserEdge, len(l.Users)), PageInfo: pageInfo(l.HasNextPage, l.EndCursor)}
+	for i := range l.Users {
+		u := &l.Users[i]
+		c.Edges[i] = model.UserEdge{Cursor: auth.UserCursor(u), Node: user(u)}
+	}
+	return c
+}
+
+func auditConnection(l *auth.AuditList) *model.AuditEventConnection {
+	c := &model.AuditEventConnection{Edges: make([]model.AuditEventEdge, len(l.Events)), PageInfo: pageInfo(l.HasNextPage, l.EndCursor)}
+	for i, e := range l.Events {
+		c.Edges[i] = model.AuditEventEdge{Cursor: auth.AuditCursor(&e), Node: &model.AuditEvent{
+			ID: strconv.FormatInt(e.ID, 10), At: e.At, Type: string(e.Type), UserID: e.UserID,
+			Email: e.Email, IP: e.IP, UserAgent: e.UserAgent, Detail: e.Detail,
+		}}
+	}
+	return c
+}
+
+func pageInfo(hasNext bool, end string) *model.PageInfo {
+	p := &model.PageInfo{HasNextPage: hasNext}
+	if end != "" {
+		p.EndCursor = &end
+	}
+	return p
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

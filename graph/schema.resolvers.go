@@ -62,6 +62,18 @@ func (r *mutationResolver) SetUserRole(ctx context.Context, userID string, role 
 	return user(u), nil
 }
 
+func (r *mutationResolver) SetUserDisabled(ctx context.Context, userID string, disabled bool) (*model.User, error) {
+	u, err := r.Auth.SetUserDisabled(ctx, userID, disabled)
+	if err != nil {
+		return nil, err
+	}
+	return user(u), nil
+}
+
+func (r *mutationResolver) RevokeUserSessions(ctx context.Context, userID string) (int, error) {
+	return r.Auth.RevokeUserSessions(ctx, userID)
+}
+
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	u, err := r.Auth.Me(ctx)
 	if err != nil {
@@ -76,6 +88,30 @@ func (r *queryResolver) AdminStats(ctx context.Context) (*model.AdminStats, erro
 		return nil, err
 	}
 	return adminStats(st), nil
+}
+
+func (r *queryResolver) Users(ctx context.Context, first *int, after *string, search *string) (*model.UserConnection, error) {
+	l, err := r.Auth.ListUsers(ctx, deref(first), deref(after), deref(search))
+	if err != nil {
+		return nil, err
+	}
+	return userConnection(l), nil
+}
+
+func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error) {
+	u, err := r.Auth.User(ctx, id)
+	if err != nil || u == nil {
+		return nil, err
+	}
+	return user(u), nil
+}
+
+func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *string, userID *string) (*model.AuditEventConnection, error) {
+	l, err := r.Auth.AuditEvents(ctx, deref(first), deref(after), deref(userID))
+	if err != nil {
+		return nil, err
+	}
+	return auditConnection(l), nil
 }
 
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }

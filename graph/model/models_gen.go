@@ -20,6 +20,29 @@ type AdminStats struct {
 	FailedLoginsLast24h int `json:"failedLoginsLast24h"`
 }
 
+// A security event: logins, logouts, refresh reuse, password and role changes, rate-limit refusals.
+type AuditEvent struct {
+	ID        string    `json:"id"`
+	At        time.Time `json:"at"`
+	Type      string    `json:"type"`
+	UserID    *string   `json:"userId,omitempty"`
+	Email     string    `json:"email"`
+	IP        string    `json:"ip"`
+	UserAgent string    `json:"userAgent"`
+	Detail    string    `json:"detail"`
+}
+
+// Audit events, newest first.
+type AuditEventConnection struct {
+	Edges    []AuditEventEdge `json:"edges"`
+	PageInfo *PageInfo        `json:"pageInfo"`
+}
+
+type AuditEventEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *AuditEvent `json:"node"`
+}
+
 // The tokens issued by register, login and refresh.
 type AuthPayload struct {
 	// A JWT to send as `Authorization: Bearer <accessToken>`.
@@ -43,6 +66,13 @@ type LoginInput struct {
 type Mutation struct {
 }
 
+// Relay-style page information.
+type PageInfo struct {
+	HasNextPage bool `json:"hasNextPage"`
+	// Pass as `after` for the next page.
+	EndCursor *string `json:"endCursor,omitempty"`
+}
+
 type Query struct {
 }
 
@@ -58,6 +88,19 @@ type User struct {
 	Email     string    `json:"email"`
 	Role      Role      `json:"role"`
 	CreatedAt time.Time `json:"createdAt"`
+	// A disabled account cannot log in or refresh.
+	Disabled bool `json:"disabled"`
+}
+
+// Users in creation order.
+type UserConnection struct {
+	Edges    []UserEdge `json:"edges"`
+	PageInfo *PageInfo  `json:"pageInfo"`
+}
+
+type UserEdge struct {
+	Cursor string `json:"cursor"`
+	Node   *User  `json:"node"`
 }
 
 // A user's authorization level.
