@@ -16,6 +16,7 @@ import (
 	"github.com/gqlauth/gqlauth/db"
 	"github.com/gqlauth/gqlauth/graph"
 	"github.com/gqlauth/gqlauth/httpapi"
+	"github.com/gqlauth/gqlauth/metrics"
 )
 
 // app is the wired server: the store, the auth service and the HTTP
@@ -27,6 +28,7 @@ type app struct {
 	store   *db.Store
 	svc     *auth.Service
 	handler http.Handler
+	metrics *metrics.Metrics
 }
 
 // openApp opens the store, applies migrations and wires the service.
@@ -63,21 +65,29 @@ func (a *app) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.metrics = metrics.New(a.store.DB().DB, hasher.QueueLength)
+	hasher.ObserveWait(a.metrics.HashWait)
 	a.svc = auth.NewService(a.store, tokens, hasher, auth.ServiceOptions{
 		ReuseGrace: cfg.ReuseGrace, RateLimits: cfg.RateLimits, AuditRetention: cfg.AuditRetention, Logger: a.log,
+		OnEvent: func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) },
 	})
 
 	gql := auth.Middleware(tokens, cfg.TrustedProxies.ClientIP)(graph.NewHandler(a.svc, graph.HandlerOptions{
 		Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 		Limits: cfg.Limits, Timeout: cfg.OpTimeout, Logger: a.log,
+		Observe: a.metrics.Operation, OnAuthCheck: a.metrics.AuthCheck,
 	}))
+	var metricsHandler http.Handler
+	if cfg.Metrics && cfg.MetricsAddr == "" {
+		metricsHandler = a.metrics.Handler()
+	}
 	var pg http.Handler
 	if cfg.Playground {
 		pg = playground.Handler("gqlauth", "/graphql")
 	}
 	a.handler = httpapi.NewHandler(httpapi.Routes{
 		GraphQL: gql, Playground: pg, Ready: a.ready, Logger: a.log,
-		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins,
+		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Metrics: metricsHandler,
 	})
 	return nil
 }
@@ -137,7 +147,21 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	defer stopPruner()
 	go a.svc.RunPruner(pruneCtx, a.cfg.PruneInterval)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if a.cfg.Metrics && a.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		msrv := &http.Server{Handler: a.metrics.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		defer msrv.Close()
+		go func() {
+			if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		a.log.Info("metrics listening", "addr", mln.Addr().String())
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:

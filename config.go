@@ -57,6 +57,8 @@ var settings = []setting{
 	{"PRUNE_INTERVAL", "10m", "how often expired sessions, revocations, throttles and old audit events are deleted"},
 	{"AUDIT_RETENTION", "2160h", "how long audit events are kept (90 days); 0 keeps them forever"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
+	{"METRICS", "true", "serve Prometheus metrics at /metrics"},
+	{"METRICS_ADDR", "", "serve /metrics on this address instead of ADDR (e.g. 127.0.0.1:9090)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "text", "text or json"},
 }
@@ -87,6 +89,8 @@ type config struct {
 	OpTimeout       time.Duration
 	PruneInterval   time.Duration
 	AuditRetention  time.Duration
+	Metrics         bool
+	MetricsAddr     string
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 	LogJSON         bool
@@ -222,6 +226,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	c.OpTimeout = dur("OPERATION_TIMEOUT", 100*time.Millisecond)
 	c.PruneInterval = dur("PRUNE_INTERVAL", time.Second)
 	c.AuditRetention = dur("AUDIT_RETENTION", 0)
+	c.Metrics = boolean("METRICS", true)
+	c.MetricsAddr = get("METRICS_ADDR")
 	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 0)
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
 		bad("LOG_LEVEL", "must be debug, info, warn or error")

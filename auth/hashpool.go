@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 )
 
 // ErrHashBusy means the hashing pool's queue is full.
@@ -18,6 +19,7 @@ type hashPool struct {
 	slots    chan struct{}
 	waiting  atomic.Int64
 	maxQueue int64
+	onWait   func(time.Duration) // set before use; may be nil
 }
 
 func newHashPool(workers, queue int) *hashPool {
@@ -29,6 +31,7 @@ func newHashPool(workers, queue int) *hashPool {
 
 // do runs fn on a worker slot.
 func (p *hashPool) do(ctx context.Context, fn func()) error {
+	start := time.Now()
 	select {
 	case p.slots <- struct{}{}:
 	default:
@@ -45,6 +48,9 @@ func (p *hashPool) do(ctx context.Context, fn func()) error {
 		}
 	}
 	defer func() { <-p.slots }()
+	if p.onWait != nil {
+		p.onWait(time.Since(start))
+	}
 	fn()
 	return nil
 }

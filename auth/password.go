@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -56,6 +57,10 @@ func NewHasher(params Argon2Params, workers, queue int) (*Hasher, error) {
 	h.dummy = d
 	return h, nil
 }
+
+// ObserveWait reports every hash's wait for a worker to f. Call it before
+// the Hasher is used.
+func (h *Hasher) ObserveWait(f func(time.Duration)) { h.pool.onWait = f }
 
 // QueueLength is how many hashes wait for a worker now.
 func (h *Hasher) QueueLength() int { return h.pool.QueueLength() }

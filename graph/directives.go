@@ -6,6 +6,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/graph/model"
+	"github.com/gqlauth/gqlauth/httpapi"
 )
 
 // Directives returns the implementations of @auth, @fresh and @hasRole.
@@ -15,28 +16,29 @@ import (
 // everything its field asks for, in one fixed order: the token (so a missing
 // or bad one is UNAUTHENTICATED before anything else), then the role, then
 // freshness (no use asking a USER to log in again for an ADMIN field).
-func Directives(svc *auth.Service) DirectiveRoot {
+//
+// onCheck, if not nil, hears each check's outcome: "OK", or the error's code
+// and reason.
+func Directives(svc *auth.Service, onCheck func(code, reason string)) DirectiveRoot {
+	report := func(err error) error {
+		if onCheck != nil {
+			if err == nil {
+				onCheck("OK", "")
+			} else {
+				onCheck(string(auth.ErrorCode(err)), string(auth.ErrorReason(err)))
+			}
+		}
+		return err
+	}
 	guard := func(ctx context.Context, next graphql.Resolver, argRole auth.Role) (any, error) {
-		p, err := svc.Authenticate(ctx)
-		if err != nil {
+		p, err := check(ctx, svc, argRole)
+		if report(err) != nil {
 			return nil, err
 		}
-		role, fresh := fieldGuards(ctx)
-		if role == "" {
-			role = argRole // never fail open if the definition cannot be read
-		}
-		if role != "" {
-			if err := p.CheckRole(role); err != nil {
-				return nil, err
-			}
-		}
-		if fresh {
-			if err := p.CheckFresh(); err != nil {
-				return nil, err
-			}
-		}
+		httpapi.SetUserID(ctx, p.User.ID)
 		return next(auth.WithPrincipal(ctx, p))
 	}
+
 	return DirectiveRoot{
 		Auth:  func(ctx context.Context, _ any, next graphql.Resolver) (any, error) { return guard(ctx, next, "") },
 		Fresh: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) { return guard(ctx, next, "") },
@@ -44,6 +46,30 @@ func Directives(svc *auth.Service) DirectiveRoot {
 			return guard(ctx, next, auth.Role(role))
 		},
 	}
+}
+
+// check authenticates the caller and applies the field's role and
+// freshness requirements, in that order.
+func check(ctx context.Context, svc *auth.Service, argRole auth.Role) (*auth.Principal, error) {
+	p, err := svc.Authenticate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	role, fresh := fieldGuards(ctx)
+	if role == "" {
+		role = argRole // never fail open if the definition cannot be read
+	}
+	if role != "" {
+		if err := p.CheckRole(role); err != nil {
+			return nil, err
+		}
+	}
+	if fresh {
+		if err := p.CheckFresh(); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // fieldGuards reads the guard directives declared on the field being

@@ -29,6 +29,11 @@ type HandlerOptions struct {
 	// Timeout bounds one operation; 0 means none.
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// Observe, if set, hears of every executed operation: its name, its
+	// outcome ("ok" or the first error's code) and its duration.
+	Observe func(operation, outcome string, d time.Duration)
+	// OnAuthCheck, if set, hears the outcome of every directive check.
+	OnAuthCheck func(code, reason string)
 }
 
 // CodeTimeout is the code of an operation that ran out of time.
@@ -43,7 +48,7 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	cfg := Config{Resolvers: &Resolver{Auth: svc}, Directives: Directives(svc)}
+	cfg := Config{Resolvers: &Resolver{Auth: svc}, Directives: Directives(svc, opts.OnAuthCheck)}
 	priceCredentialMutations(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
@@ -72,6 +77,7 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 		})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.AroundOperations(observeOperations(opts.Observe))
 	srv.SetErrorPresenter(errorPresenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", httpapi.RequestID(ctx), "panic", fmt.Sprint(v))
@@ -123,5 +129,34 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		gerr.Message = "internal server error"
 		gerr.Extensions = map[string]any{"code": string(auth.CodeInternal), "requestId": rid}
 		return gerr
+	}
+}
+
+// observeOperations names the operation in the access log and reports its
+// outcome and duration.
+func observeOperations(observe func(string, string, time.Duration)) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		start := time.Now()
+		oc := graphql.GetOperationContext(ctx)
+		name := oc.OperationName
+		if name == "" && oc.Operation != nil {
+			name = oc.Operation.Name
+		}
+		httpapi.SetOperation(ctx, name)
+		h := next(ctx)
+		return func(ctx context.Context) *graphql.Response {
+			resp := h(ctx)
+			if observe != nil {
+				outcome := "ok"
+				if resp != nil && len(resp.Errors) > 0 {
+					outcome = "error"
+					if c, ok := resp.Errors[0].Extensions["code"].(string); ok {
+						outcome = c
+					}
+				}
+				observe(name, outcome, time.Since(start))
+			}
+			return resp
+		}
 	}
 }

@@ -35,11 +35,15 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", RequestID(r.Context())),
+		ctx, fields := withLogFields(r.Context())
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		op, uid := fields.get()
+		log.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("request_id", RequestID(ctx)),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
+			slog.String("operation", op),
+			slog.String("user_id", uid),
 			slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start)),
 		)

@@ -21,6 +21,8 @@ type Routes struct {
 	// CORSOrigins may call /graphql from a browser, with credentials.
 	// Empty: no cross-origin access at all.
 	CORSOrigins []string
+	// Metrics is mounted at /metrics when not nil.
+	Metrics http.Handler
 }
 
 // NewHandler mounts the routes behind request ids and access logs.
@@ -44,6 +46,9 @@ func NewHandler(rt Routes) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	if rt.Metrics != nil {
+		mux.Handle("GET /metrics", rt.Metrics)
+	}
 	if rt.Playground != nil {
 		mux.Handle("GET /{$}", rt.Playground)
 	}

@@ -1,0 +1,86 @@
+// Package metrics defines gqlauth's Prometheus metrics. The other packages
+// know nothing of Prometheus: they report through small hooks that main
+// wires to these collectors.
+package metrics
+
+import (
+	"database/sql"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds every collector, registered on its own registry so that
+// tests and several servers in one process do not collide.
+type Metrics struct {
+	reg            *prometheus.Registry
+	operations     *prometheus.CounterVec
+	opDuration     *prometheus.HistogramVec
+	authOutcomes   *prometheus.CounterVec
+	securityEvents *prometheus.CounterVec
+	hashWait       prometheus.Histogram
+}
+
+// New creates the collectors. queueLength reads the hashing pool's queue;
+// db is the pool whose statistics are exported.
+func New(db *sql.DB, queueLength func() int) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.operations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gqlauth_graphql_operations_total",
+		Help: "GraphQL operations by operation name and outcome (ok or the first error code).",
+	}, []string{"operation", "outcome"})
+	m.opDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "gqlauth_graphql_operation_duration_seconds",
+		Help:    "GraphQL operation latency by operation name and outcome.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"operation", "outcome"})
+	m.authOutcomes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gqlauth_auth_checks_total",
+		Help: "Authentication checks of guarded fields by code (OK when passed) and reason.",
+	}, []string{"code", "reason"})
+	m.securityEvents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gqlauth_security_events_total",
+		Help: "Audited security events by type: login_succeeded, login_failed, rate_limited, refresh_reuse_detected, ...",
+	}, []string{"type"})
+	m.hashWait = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "gqlauth_hash_wait_seconds",
+		Help:    "Time a password hash waited for a worker of the hashing pool.",
+		Buckets: []float64{.0001, .001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	})
+	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "gqlauth_hash_queue_length",
+		Help: "Password hashes waiting for a worker now.",
+	}, func() float64 { return float64(queueLength()) })
+	m.reg.MustRegister(m.operations, m.opDuration, m.authOutcomes, m.securityEvents, m.hashWait, queue,
+		collectors.NewDBStatsCollector(db, "gqlauth"),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Operation records one GraphQL operation.
+func (m *Metrics) Operation(name, outcome string, d time.Duration) {
+	if name == "" {
+		name = "anonymous"
+	}
+	m.operations.WithLabelValues(name, outcome).Inc()
+	m.opDuration.WithLabelValues(name, outcome).Observe(d.Seconds())
+}
+
+// AuthCheck records the outcome of a directive's check.
+func (m *Metrics) AuthCheck(code, reason string) {
+	m.authOutcomes.WithLabelValues(code, reason).Inc()
+}
+
+// SecurityEvent records an audited event.
+func (m *Metrics) SecurityEvent(typ string) { m.securityEvents.WithLabelValues(typ).Inc() }
+
+// HashWait records how long a hash waited for a worker.
+func (m *Metrics) HashWait(d time.Duration) { m.hashWait.Observe(d.Seconds()) }
