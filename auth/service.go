@@ -434,16 +434,9 @@ func (s *Service) SetUserRole(ctx context.Context, userID string, role Role) (*U
 
 // SetRoleByEmail changes a user's role on an operator's authority (the CLI).
 func (s *Service) SetRoleByEmail(ctx context.Context, email string, role Role) (*User, error) {
-	email, err := NormalizeEmail("email", email)
+	u, err := s.userByEmail(ctx, email)
 	if err != nil {
 		return nil, err
-	}
-	u, err := s.store.UserByEmail(ctx, email)
-	if errors.Is(err, ErrNotFound) {
-		return nil, BadInput("email", "no user with this email")
-	}
-	if err != nil {
-		return nil, Internal(err)
 	}
 	return s.setRole(ctx, u.ID, role, "by operator")
 }
