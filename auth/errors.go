@@ -19,6 +19,7 @@ const (
 	CodeAccountDisabled    Code = "ACCOUNT_DISABLED"
 	CodeBadUserInput       Code = "BAD_USER_INPUT"
 	CodeInternal           Code = "INTERNAL_SERVER_ERROR"
+	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
 )
 
 // Reason refines CodeUnauthenticated so that a client can tell an expired
@@ -99,7 +100,12 @@ func BadInput(field, format string, args ...any) *Error {
 }
 
 // Internal wraps an unexpected failure. Its message is generic on purpose.
+// A failure to reach the database is SERVICE_UNAVAILABLE instead, so that
+// clients retry rather than give up.
 func Internal(err error) *Error {
+	if errors.Is(err, ErrUnavailable) {
+		return &Error{Code: CodeUnavailable, Message: "the service is temporarily unavailable; try again shortly", RetryAfter: 1, Err: err}
+	}
 	return &Error{Code: CodeInternal, Message: "internal server error", Err: err}
 }
 
@@ -117,4 +123,7 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrDuplicateEmail reports a unique violation on the users' email.
 	ErrDuplicateEmail = errors.New("duplicate email")
+	// ErrUnavailable marks a failure to reach the database (down,
+	// restarting, refusing connections): worth retrying, not a bug.
+	ErrUnavailable = errors.New("database unavailable")
 )

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/gqlauth/gqlauth/auth"
-	"github.com/jmoiron/sqlx"
 )
 
 // AddAuditEvent appends to the audit log.
@@ -58,8 +57,8 @@ func (q queries) ListAuditEvents(ctx context.Context, page auth.AuditPage) ([]au
 	}
 	args = append(args, page.Limit)
 	var events []auth.AuditEvent
-	err := sqlx.SelectContext(ctx, q.ext, &events, q.ext.Rebind(
-		`SELECT id, at, type, user_id, email, ip, user_agent, detail FROM audit_events WHERE `+where+` ORDER BY id DESC LIMIT ?`), args...)
+	err := q.selectAll(ctx, &events,
+		`SELECT id, at, type, user_id, email, ip, user_agent, detail FROM audit_events WHERE `+where+` ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list audit events: %w", err)
 	}

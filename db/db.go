@@ -70,6 +70,14 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 func parseURL(databaseURL string) (driver, dsn string, err error) {
 	switch {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		// A connection attempt to an unreachable host must fail fast rather
+		// than hold a request until the client gives up.
+		if u, err := url.Parse(databaseURL); err == nil && u.Query().Get("connect_timeout") == "" {
+			q := u.Query()
+			q.Set("connect_timeout", "5")
+			u.RawQuery = q.Encode()
+			return Postgres, u.String(), nil
+		}
 		return Postgres, databaseURL, nil
 	case databaseURL == "" || strings.HasPrefix(databaseURL, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//")
@@ -120,7 +128,7 @@ func (s *Store) Dialect() string { return s.dialect }
 func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *Store) Ping(ctx context.Context) error { return classify(s.db.PingContext(ctx)) }
 
 // Close releases the pool.
 func (s *Store) Close() error { return s.db.Close() }
@@ -130,7 +138,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) Tx(ctx context.Context, fn func(q auth.Queries) error) (err error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("db: begin: %w", err)
+		return fmt.Errorf("db: begin: %w", classify(err))
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -143,7 +151,7 @@ func (s *Store) Tx(ctx context.Context, fn func(q auth.Queries) error) (err erro
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", err)
+		return fmt.Errorf("db: commit: %w", classify(err))
 	}
 	return nil
 }

@@ -3,8 +3,15 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/gqlauth/gqlauth/auth"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -21,11 +28,52 @@ type queries struct {
 // Queries are written with ? placeholders; sqlx rebinds them to $n for
 // PostgreSQL.
 func (q queries) get(ctx context.Context, dest any, query string, args ...any) error {
-	return sqlx.GetContext(ctx, q.ext, dest, q.ext.Rebind(query), args...)
+	return classify(sqlx.GetContext(ctx, q.ext, dest, q.ext.Rebind(query), args...))
+}
+
+func (q queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	return classify(sqlx.SelectContext(ctx, q.ext, dest, q.ext.Rebind(query), args...))
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return q.ext.ExecContext(ctx, q.ext.Rebind(query), args...)
+	res, err := q.ext.ExecContext(ctx, q.ext.Rebind(query), args...)
+	return res, classify(err)
+}
+
+// classify marks errors that mean "the database cannot be reached now"
+// with auth.ErrUnavailable, keeping the original for errors.As.
+func classify(err error) error {
+	if err == nil || !unavailable(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", auth.ErrUnavailable, err)
+}
+
+func unavailable(err error) bool {
+	// context errors satisfy net.Error; they are timeouts, not outages.
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P0x: shutting down or starting;
+		// 53300: too many connections.
+		c := string(pe.Code)
+		return strings.HasPrefix(c, "08") || strings.HasPrefix(c, "57P") || c == "53300"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED
+	}
+	return strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "driver: bad connection")
 }
 
 // forUpdate is the row lock for read-modify-write in a transaction. SQLite

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gqlauth/gqlauth/auth"
-	"github.com/jmoiron/sqlx"
 )
 
 var errNotFound = auth.ErrNotFound
@@ -94,7 +93,7 @@ func (q queries) ListUsers(ctx context.Context, page auth.UserPage) ([]auth.User
 	}
 	args = append(args, page.Limit)
 	var users []auth.User
-	err := sqlx.SelectContext(ctx, q.ext, &users, q.ext.Rebind(`SELECT `+userCols+` FROM users WHERE `+where+` ORDER BY created_at, id LIMIT ?`), args...)
+	err := q.selectAll(ctx, &users, `SELECT `+userCols+` FROM users WHERE `+where+` ORDER BY created_at, id LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list users: %w", err)
 	}

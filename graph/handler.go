@@ -98,6 +98,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return gerr
 		}
 		var ae *auth.Error
+		if errors.As(err, &ae) && ae.Code == auth.CodeUnavailable {
+			log.WarnContext(ctx, "database unavailable", "request_id", httpapi.RequestID(ctx), "err", err)
+		}
 		if errors.As(err, &ae) && ae.Code != auth.CodeInternal {
 			gerr.Message = ae.Message
 			gerr.Extensions = map[string]any{"code": string(ae.Code)}
