@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -100,5 +102,28 @@ func TestStructuredRequestLog(t *testing.T) {
 	}
 	if _, ok := line["duration"]; !ok {
 		t.Error("log line has no duration")
+	}
+}
+
+// TestBackgroundPruning: the pruner runs by itself and applies the audit
+// retention.
+func TestBackgroundPruning(t *testing.T) {
+	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"PRUNE_INTERVAL": "1s", "AUDIT_RETENTION": "2s"}))
+	s.cli(t, "admin-password-1\n", "user", "create", "--email", "old@example.com", "--role", "ADMIN")
+	const q = `{ auditEvents(first: 100) { edges { node { type } } } }`
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		admin, _ := s.login(t, "old@example.com", "admin-password-1")
+		var types []string
+		for _, e := range ok(t, s.do(t, admin.access, q, nil))["auditEvents"].(map[string]any)["edges"].([]any) {
+			types = append(types, e.(map[string]any)["node"].(map[string]any)["type"].(string))
+		}
+		if !slices.Contains(types, "register") {
+			break // the CLI's registration event aged out and was pruned
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("audit events never pruned: %v", types)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }

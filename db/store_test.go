@@ -313,14 +313,20 @@ func TestStatsAndPrune(t *testing.T) {
 		if err := s.SetUserRole(ctx, b.ID, auth.RoleAdmin, now); err != nil {
 			t.Fatal(err)
 		}
-		newSession(t, s, a.ID, now.Add(time.Hour))                       // active
-		newSession(t, s, a.ID, now.Add(-time.Second))                    // expired: pruned
-		recent := newSession(t, s, b.ID, now.Add(time.Hour))             // revoked an hour ago: kept
-		old := newSession(t, s, b.ID, now.Add(time.Hour))                // revoked two days ago: pruned
-		_ = s.RevokeSession(ctx, recent.ID, now.Add(-time.Hour))         //
-		_ = s.RevokeSession(ctx, old.ID, now.Add(-48*time.Hour))         //
-		_ = s.RevokeToken(ctx, "live", a.ID, now.Add(time.Minute), now)  // counted, kept
-		_ = s.RevokeToken(ctx, "dead", a.ID, now.Add(-time.Minute), now) // pruned
+		newSession(t, s, a.ID, now.Add(time.Hour))                                                       // active
+		newSession(t, s, a.ID, now.Add(-time.Second))                                                    // expired: pruned
+		recent := newSession(t, s, b.ID, now.Add(time.Hour))                                             // revoked an hour ago: kept
+		old := newSession(t, s, b.ID, now.Add(time.Hour))                                                // revoked two days ago: pruned
+		_ = s.RevokeSession(ctx, recent.ID, now.Add(-time.Hour))                                         //
+		_ = s.RevokeSession(ctx, old.ID, now.Add(-48*time.Hour))                                         //
+		_ = s.RevokeToken(ctx, "live", a.ID, now.Add(time.Minute), now)                                  // counted, kept
+		_ = s.RevokeToken(ctx, "dead", a.ID, now.Add(-time.Minute), now)                                 // pruned
+		if _, _, err := s.ThrottleHit(ctx, "old-window", time.Minute, now.Add(-time.Hour)); err != nil { // pruned
+			t.Fatal(err)
+		}
+		if _, _, err := s.ThrottleHit(ctx, "live-window", time.Hour, now); err != nil { // kept
+			t.Fatal(err)
+		}
 		uid := a.ID
 		for _, e := range []auth.AuditEvent{
 			{At: now.Add(-time.Hour), Type: auth.EventLoginSucceeded, UserID: &uid},
@@ -340,10 +346,13 @@ func TestStatsAndPrune(t *testing.T) {
 		if *st != want {
 			t.Fatalf("Stats = %+v, want %+v", *st, want)
 		}
-		// 1 revocation, 2 sessions and the audit event older than a day.
+		// 1 revocation, 1 throttle, 2 sessions and the audit event older than a day.
 		n, err := s.Prune(ctx, now, now.Add(-24*time.Hour))
-		if err != nil || n != 4 {
-			t.Fatalf("Prune = %d, %v; want 4 rows", n, err)
+		if err != nil || n != 5 {
+			t.Fatalf("Prune = %d, %v; want 5 rows", n, err)
+		}
+		if c, _, _ := s.ThrottleCount(ctx, "live-window", now); c != 1 {
+			t.Fatalf("live throttle count = %d after pruning", c)
 		}
 		if st, _ := s.Stats(ctx, now, now.Add(-100*time.Hour)); st.LoginsLast24h != 2 {
 			t.Fatalf("audit events left: %d logins, want 2", st.LoginsLast24h)
