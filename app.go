@@ -49,13 +49,19 @@ func (a *app) init(ctx context.Context) error {
 	if err := a.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	secret, err := a.jwtSecret(ctx)
-	if err != nil {
-		return err
-	}
 	cfg := a.cfg
+	key := cfg.SigningKey
+	if key == nil {
+		secret, err := a.jwtSecret(ctx)
+		if err != nil {
+			return err
+		}
+		if key, err = auth.NewHMACKey(secret); err != nil {
+			return err
+		}
+	}
 	tokens, err := auth.NewTokens(auth.TokenConfig{
-		Secret: secret, Issuer: cfg.Issuer, Audience: cfg.Audience,
+		Key: key, Issuer: cfg.Issuer, Audience: cfg.Audience,
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Leeway: cfg.Leeway,
 	}, nil)
 	if err != nil {
@@ -70,9 +76,10 @@ func (a *app) init(ctx context.Context) error {
 	a.svc = auth.NewService(a.store, tokens, hasher, auth.ServiceOptions{
 		ReuseGrace: cfg.ReuseGrace, RateLimits: cfg.RateLimits, AuditRetention: cfg.AuditRetention, Logger: a.log,
 		OnEvent: func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) },
+		CSRF:    cfg.Transport.Cookies,
 	})
 
-	gql := auth.Middleware(tokens, cfg.TrustedProxies.ClientIP)(graph.NewHandler(a.svc, graph.HandlerOptions{
+	gql := auth.Middleware(tokens, auth.MiddlewareOptions{ClientIP: cfg.TrustedProxies.ClientIP, Transport: cfg.Transport})(graph.NewHandler(a.svc, graph.HandlerOptions{
 		Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 		Limits: cfg.Limits, Timeout: cfg.OpTimeout, Logger: a.log,
 		Observe: a.metrics.Operation, OnAuthCheck: a.metrics.AuthCheck,
@@ -88,6 +95,7 @@ func (a *app) init(ctx context.Context) error {
 	a.handler = httpapi.NewHandler(httpapi.Routes{
 		GraphQL: gql, Playground: pg, Ready: a.ready, Logger: a.log,
 		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Metrics: metricsHandler,
+		JWKS: tokens.PublicKeys,
 	})
 	return nil
 }
@@ -143,9 +151,15 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	pruneCtx, stopPruner := context.WithCancel(ctx)
-	defer stopPruner()
-	go a.svc.RunPruner(pruneCtx, a.cfg.PruneInterval)
+	if err := a.startKeys(ctx); err != nil {
+		return err
+	}
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	go a.svc.RunPruner(bgCtx, a.cfg.PruneInterval)
+	if a.svc.Tokens().SigningKey().Public() {
+		go a.svc.RunKeyRefresh(bgCtx, keyRefreshInterval)
+	}
 
 	errc := make(chan error, 2)
 	if a.cfg.Metrics && a.cfg.MetricsAddr != "" {
@@ -174,6 +188,28 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	return nil
+}
+
+// keyRefreshInterval is how often a server re-reads the accepted public
+// keys: how soon a retired key leaves the JWKS, and a key another replica
+// started signing with enters it.
+const keyRefreshInterval = time.Minute
+
+// startKeys publishes an asymmetric signing key for every replica (and the
+// JWKS) and loads the keys of other replicas and earlier rotations.
+func (a *app) startKeys(ctx context.Context) error {
+	tokens := a.svc.Tokens()
+	if !tokens.SigningKey().Public() {
+		return nil
+	}
+	if err := a.svc.PublishSigningKey(ctx); err != nil {
+		return err
+	}
+	if err := tokens.SetKeySource(ctx, a.svc.AcceptedKeys); err != nil {
+		return fmt.Errorf("load signing keys: %w", err)
+	}
+	a.log.Info("signing tokens", "alg", tokens.Algorithm(), "kid", tokens.KeyID(), "accepted_keys", len(tokens.PublicKeys()))
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"runtime"
 	"strconv"
@@ -29,6 +30,8 @@ var settings = []setting{
 	{"APP_ENV", "development", "development or production; production requires JWT_SECRET"},
 	{"JWT_SECRET", "", "HS256 secret, at least 32 bytes; unset outside production: generated once and kept in the database"},
 	{"JWT_SECRET_FILE", "", "file holding the JWT secret (instead of JWT_SECRET)"},
+	{"JWT_ALGORITHM", "HS256", "HS256 (shared secret), or EdDSA, ES256 or RS256 (private key in JWT_PRIVATE_KEY_FILE; public keys served at /.well-known/jwks.json)"},
+	{"JWT_PRIVATE_KEY_FILE", "", "PKCS#8 PEM private key for EdDSA/ES256/RS256 (`gqlauth keys generate` writes one)"},
 	{"JWT_ISSUER", "gqlauth", "iss claim issued and required"},
 	{"JWT_AUDIENCE", "gqlauth", "aud claim issued and required"},
 	{"JWT_LEEWAY", "30s", "clock skew tolerated on exp, nbf and iat"},
@@ -38,6 +41,14 @@ var settings = []setting{
 	{"ARGON2_MEMORY_KIB", "19456", "argon2id memory per hash in KiB (OWASP: 19 MiB)"},
 	{"ARGON2_TIME", "2", "argon2id iterations"},
 	{"ARGON2_THREADS", "1", "argon2id parallelism"},
+	{"TOKEN_LOCATION", "headers", "where clients carry tokens: headers (Authorization: Bearer), cookies (HttpOnly, with CSRF double submit) or headers,cookies"},
+	{"COOKIE_SECURE", "true", "mark token cookies Secure (HTTPS only); false for local development over plain HTTP"},
+	{"COOKIE_SAMESITE", "Lax", "SameSite of the token cookies: Lax, Strict or None (None requires COOKIE_SECURE)"},
+	{"COOKIE_DOMAIN", "", "Domain of the token cookies; empty: this host only"},
+	{"COOKIE_PATH", "/", "Path of the token cookies"},
+	{"ACCESS_COOKIE_NAME", "gqlauth_access", "HttpOnly cookie holding the access token"},
+	{"REFRESH_COOKIE_NAME", "gqlauth_refresh", "HttpOnly cookie holding the refresh token"},
+	{"CSRF_COOKIE_NAME", "gqlauth_csrf", "readable cookie whose value cookie-authenticated requests send in X-CSRF-Token"},
 	{"PLAYGROUND", "", "serve the GraphiQL playground at /; default true, false when APP_ENV=production"},
 	{"INTROSPECTION", "", "allow schema introspection; default true, false when APP_ENV=production"},
 	{"SUGGESTIONS", "", "\"did you mean\" hints in validation errors; default true, false when APP_ENV=production"},
@@ -69,6 +80,8 @@ type config struct {
 	DatabaseURL     string
 	Production      bool
 	JWTSecret       []byte
+	SigningKey      *auth.SigningKey // nil: HS256 with JWTSecret
+	Transport       auth.Transport
 	Issuer          string
 	Audience        string
 	Leeway          time.Duration
@@ -164,7 +177,29 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	if len(c.JWTSecret) > 0 && len(c.JWTSecret) < auth.MinSecretLen {
 		bad("JWT_SECRET", "must be at least %d bytes, got %d (generate one with: openssl rand -base64 48)", auth.MinSecretLen, len(c.JWTSecret))
 	}
-	if len(c.JWTSecret) == 0 && c.Production {
+	switch alg := get("JWT_ALGORITHM"); alg {
+	case auth.AlgHS256:
+		if get("JWT_PRIVATE_KEY_FILE") != "" {
+			bad("JWT_PRIVATE_KEY_FILE", "is for EdDSA, ES256 or RS256; JWT_ALGORITHM is HS256")
+		}
+	case auth.AlgEdDSA, auth.AlgES256, auth.AlgRS256:
+		f := get("JWT_PRIVATE_KEY_FILE")
+		if f == "" {
+			bad("JWT_PRIVATE_KEY_FILE", "required with JWT_ALGORITHM=%s (write one with: gqlauth keys generate --algorithm %s --out key.pem)", alg, alg)
+			break
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			bad("JWT_PRIVATE_KEY_FILE", "cannot read the file: %v", errors.Unwrap(err))
+			break
+		}
+		if c.SigningKey, err = auth.ParsePrivateKey(alg, b); err != nil {
+			bad("JWT_PRIVATE_KEY_FILE", "%v", err)
+		}
+	default:
+		bad("JWT_ALGORITHM", "must be one of %s, not %q", strings.Join(auth.Algorithms, ", "), alg)
+	}
+	if len(c.JWTSecret) == 0 && c.Production && get("JWT_ALGORITHM") == auth.AlgHS256 {
 		bad("JWT_SECRET", "required when APP_ENV=production: a generated secret kept in the database is for development only (generate one with: openssl rand -base64 48)")
 	}
 	if c.Issuer == "" {
@@ -191,6 +226,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		bad("ARGON2_THREADS", "must be at most 255")
 	}
 	c.Argon2.Threads = uint8(threads)
+	c.Transport = transportConfig(get, boolean, bad)
+	c.Transport.Cookie.MaxAge = c.RefreshTTL
 	c.Playground = boolean("PLAYGROUND", !c.Production)
 	c.Introspection = boolean("INTROSPECTION", !c.Production)
 	c.Suggestions = boolean("SUGGESTIONS", !c.Production)
@@ -243,6 +280,63 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		return nil, fmt.Errorf("invalid configuration:\n  %w", joinLines(errs))
 	}
 	return c, nil
+}
+
+// transportConfig reads TOKEN_LOCATION and the cookie settings.
+func transportConfig(get func(string) string, boolean func(string, bool) bool, bad func(string, string, ...any)) auth.Transport {
+	t := auth.Transport{Cookie: auth.DefaultCookieConfig()}
+	for _, loc := range strings.Split(get("TOKEN_LOCATION"), ",") {
+		switch strings.TrimSpace(loc) {
+		case "headers":
+			t.Headers = true
+		case "cookies":
+			t.Cookies = true
+		default:
+			bad("TOKEN_LOCATION", "must be headers, cookies or headers,cookies, not %q", get("TOKEN_LOCATION"))
+		}
+	}
+	c := &t.Cookie
+	c.Secure = boolean("COOKIE_SECURE", true)
+	switch v := strings.ToLower(get("COOKIE_SAMESITE")); v {
+	case "lax":
+		c.SameSite = http.SameSiteLaxMode
+	case "strict":
+		c.SameSite = http.SameSiteStrictMode
+	case "none":
+		c.SameSite = http.SameSiteNoneMode
+		if !c.Secure {
+			bad("COOKIE_SAMESITE", "None requires COOKIE_SECURE=true (browsers drop insecure SameSite=None cookies)")
+		}
+	default:
+		bad("COOKIE_SAMESITE", "must be Lax, Strict or None, not %q", v)
+	}
+	c.Domain, c.Path = get("COOKIE_DOMAIN"), get("COOKIE_PATH")
+	c.AccessName, c.RefreshName, c.CSRFName = get("ACCESS_COOKIE_NAME"), get("REFRESH_COOKIE_NAME"), get("CSRF_COOKIE_NAME")
+	names := map[string]bool{}
+	for _, env := range []string{"ACCESS_COOKIE_NAME", "REFRESH_COOKIE_NAME", "CSRF_COOKIE_NAME"} {
+		n := get(env)
+		if !validCookieName(n) {
+			bad(env, "not a valid cookie name: %q", n)
+		}
+		if names[n] {
+			bad(env, "must differ from the other cookie names")
+		}
+		names[n] = true
+	}
+	return t
+}
+
+// validCookieName accepts an RFC 6265 token.
+func validCookieName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for _, r := range n {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r) {
+			return false
+		}
+	}
+	return true
 }
 
 func joinLines(errs []error) error {

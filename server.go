@@ -45,6 +45,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if slices.ContainsFunc(rest, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
 		return subcommandHelp(stdout, cmd, rest)
 	}
+	if cmd == "keys" {
+		return cmdKeys(rest, stdout) // needs no configuration or database
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -77,6 +80,8 @@ Usage:
   gqlauth user disable|enable --email E    disabling ends every session at once
   gqlauth user revoke-sessions --email E   end every session of a user
   gqlauth audit tail [-n N] [--follow]     the newest security events
+  gqlauth keys generate --algorithm A --out FILE
+                                           a new EdDSA, ES256 or RS256 private key
   gqlauth COMMAND --help                   a command's flags and every setting
 
 Every setting comes from the environment:
@@ -113,6 +118,9 @@ func subcommandHelp(w io.Writer, cmd string, rest []string) error {
 		fs.String("role", "", "USER or ADMIN")
 		fs.String("search", "", "list: only emails containing this")
 		fs.Int("limit", 50, "list: how many users")
+		fs.Usage()
+	case "keys":
+		fs, _, _, _ := keysFlags(w)
 		fs.Usage()
 	case "audit":
 		fs := newFlagSet(name, w)

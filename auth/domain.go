@@ -67,6 +67,7 @@ const (
 	EventUserDisabled    EventType = "user_disabled"
 	EventUserEnabled     EventType = "user_enabled"
 	EventSessionsRevoked EventType = "sessions_revoked"
+	EventSessionRevoked  EventType = "session_revoked"
 )
 
 // AuditEvent is one row of the audit log. UserID is empty when the event
@@ -143,4 +144,15 @@ type AuditPage struct {
 	UserID   string // empty: every user
 	BeforeID int64  // 0: from the newest
 	Limit    int
+}
+
+// PublishedKey is the public half of an asymmetric signing key as the store
+// keeps it, so that every replica accepts, and the JWKS publishes, the keys
+// whose tokens are still alive.
+type PublishedKey struct {
+	ID        string     `db:"kid"`
+	Alg       string     `db:"alg"`
+	PublicKey string     `db:"public_key"` // PKIX PEM
+	CreatedAt time.Time  `db:"created_at"`
+	RetiredAt *time.Time `db:"retired_at"` // when another key took over; nil while in use
 }

@@ -33,6 +33,9 @@ const (
 	ReasonTokenExpired Reason = "TOKEN_EXPIRED"
 	ReasonTokenRevoked Reason = "TOKEN_REVOKED"
 	ReasonTokenReused  Reason = "TOKEN_REUSED"
+	// ReasonCSRFFailed: a token came in a cookie without the matching
+	// X-CSRF-Token header, as a cross-site request would.
+	ReasonCSRFFailed Reason = "CSRF_FAILED"
 )
 
 // Error is the one error type that crosses the service boundary. Message is
@@ -90,6 +93,7 @@ func Unauthenticated(reason Reason) *Error {
 		ReasonTokenExpired: "token has expired",
 		ReasonTokenRevoked: "token has been revoked",
 		ReasonTokenReused:  "refresh token reuse detected; the session has been ended",
+		ReasonCSRFFailed:   "missing or wrong CSRF token: send the CSRF cookie's value in the X-CSRF-Token header",
 	}
 	return &Error{Code: CodeUnauthenticated, Reason: reason, Message: msgs[reason]}
 }

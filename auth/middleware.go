@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/subtle"
 	"net"
 	"net/http"
 	"strings"
@@ -9,32 +10,90 @@ import (
 // maxUserAgent bounds what a client can make us store per session and event.
 const maxUserAgent = 512
 
-// Middleware verifies the bearer token of each request and records the
-// result, with the client's IP and user agent, in the request context. It
-// never rejects a request itself: a login sent with a stale header must
-// still work, so the schema directives decide what needs a token.
-//
-// clientIP tells the client's address (see httpapi.TrustedProxies); nil
-// means the TCP peer.
-func Middleware(tokens *Tokens, clientIP func(*http.Request) string) func(http.Handler) http.Handler {
+// MiddlewareOptions configure Middleware.
+type MiddlewareOptions struct {
+	// ClientIP tells the client's address (see httpapi.TrustedProxies);
+	// nil means the TCP peer.
+	ClientIP func(*http.Request) string
+	// Transport says where tokens may travel; the zero value means the
+	// Authorization header only.
+	Transport Transport
+}
+
+// Middleware verifies the access token of each request, from the
+// Authorization header or the access cookie, and records the result, with
+// the client's IP and user agent and a TokenTransport for resolvers, in the
+// request context. It never rejects a request itself: a login sent with a
+// stale token must still work, so the schema directives decide what needs
+// a token.
+func Middleware(tokens *Tokens, opts MiddlewareOptions) func(http.Handler) http.Handler {
+	clientIP := opts.ClientIP
 	if clientIP == nil {
 		clientIP = peerIP
+	}
+	tr := opts.Transport
+	if !tr.Cookies {
+		tr.Headers = true
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
-			claims, err := bearerClaims(tokens, r.Header.Get("Authorization"))
+			claims, err := credentialOf(tokens, &tr, r)
 			ctx = WithCredential(ctx, claims, err)
 			ctx = WithRequestInfo(ctx, RequestInfo{IP: clientIP(r), UserAgent: truncate(r.UserAgent(), maxUserAgent)})
+			tt := &TokenTransport{cfg: &tr, w: w}
+			if tr.Cookies {
+				tt.refresh = cookieValue(r, tr.Cookie.RefreshName)
+				tt.csrf = r.Header.Get(tr.Cookie.CSRFHeader)
+			}
+			ctx = WithTokenTransport(ctx, tt)
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }
 
-func bearerClaims(tokens *Tokens, header string) (*Claims, error) {
-	if header == "" {
-		return nil, Unauthenticated(ReasonTokenMissing)
+// credentialOf verifies the request's access token. A bearer header wins
+// over a cookie: it is sent deliberately, so it needs no CSRF check. A
+// cookie is sent by the browser on any request to this site, so it counts
+// only with the matching CSRF header.
+func credentialOf(tokens *Tokens, tr *Transport, r *http.Request) (*Claims, error) {
+	if h := r.Header.Get("Authorization"); h != "" && tr.Headers {
+		return bearerClaims(tokens, h)
 	}
+	if tr.Cookies {
+		if raw := cookieValue(r, tr.Cookie.AccessName); raw != "" {
+			claims, err := tokens.Parse(raw, AccessToken)
+			if err != nil {
+				return nil, err
+			}
+			if err := CheckCSRF(claims, r.Header.Get(tr.Cookie.CSRFHeader)); err != nil {
+				return nil, err
+			}
+			return claims, nil
+		}
+	}
+	return nil, Unauthenticated(ReasonTokenMissing)
+}
+
+// CheckCSRF compares the double-submitted value with the token's csrf
+// claim in constant time. A token without the claim was not issued for
+// cookies and is refused from one.
+func CheckCSRF(claims *Claims, sent string) error {
+	if claims.CSRF == "" || sent == "" || subtle.ConstantTimeCompare([]byte(claims.CSRF), []byte(sent)) != 1 {
+		return Unauthenticated(ReasonCSRFFailed)
+	}
+	return nil
+}
+
+func cookieValue(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+func bearerClaims(tokens *Tokens, header string) (*Claims, error) {
 	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return nil, Unauthenticated(ReasonTokenInvalid)

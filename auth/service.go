@@ -25,6 +25,7 @@ type Service struct {
 	limits     RateLimits
 	retention  time.Duration
 	onEvent    func(EventType)
+	csrf       bool
 }
 
 // ServiceOptions are the Service's tunables; zero values take defaults.
@@ -35,14 +36,17 @@ type ServiceOptions struct {
 	AuditRetention time.Duration
 	// OnEvent, if set, hears of every audited event (for metrics).
 	OnEvent func(EventType)
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// CSRF binds a double-submit value to every token pair, for clients
+	// that receive their tokens in cookies.
+	CSRF   bool
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // NewService wires a Service.
 func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions) *Service {
 	s := &Service{store: store, tokens: tokens, hasher: hasher, log: opts.Logger, now: opts.Now, reuseGrace: opts.ReuseGrace, limits: opts.RateLimits,
-		retention: opts.AuditRetention, onEvent: opts.OnEvent}
+		retention: opts.AuditRetention, onEvent: opts.OnEvent, csrf: opts.CSRF}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -72,6 +76,9 @@ type AuthResult struct {
 	Access  *Issued
 	Refresh *Issued
 	User    *User
+	// CSRF is the double-submit value bound to both tokens ("" unless the
+	// service was built with CSRF).
+	CSRF string
 }
 
 // Register creates a USER account and logs it in with a fresh token.
@@ -199,40 +206,57 @@ func (s *Service) openSession(ctx context.Context, q Queries, u *User, now time.
 }
 
 func (s *Service) issuePair(u *User, sess *Session, fresh bool) (*AuthResult, error) {
-	access, err := s.tokens.Issue(AccessToken, u, sess.ID, "", fresh)
+	csrf := ""
+	if s.csrf {
+		csrf = NewID()
+	}
+	access, err := s.tokens.Issue(AccessToken, u, sess.ID, "", csrf, fresh)
 	if err != nil {
 		return nil, err
 	}
-	refresh, err := s.tokens.Issue(RefreshToken, u, sess.ID, sess.RefreshJTI, false)
+	refresh, err := s.tokens.Issue(RefreshToken, u, sess.ID, sess.RefreshJTI, csrf, false)
 	if err != nil {
 		return nil, err
 	}
-	return &AuthResult{Access: access, Refresh: refresh, User: u}, nil
+	return &AuthResult{Access: access, Refresh: refresh, User: u, CSRF: csrf}, nil
 }
 
 // Refresh exchanges a refresh token for a new, non-fresh access token and a
 // new refresh token. The presented token is consumed: presenting it again
 // after the grace window means two parties hold it, so the session ends.
+//
+// With raw empty the refresh token comes from the refresh cookie, and then
+// the request must also carry the CSRF value bound to it.
 func (s *Service) Refresh(ctx context.Context, raw string) (*AuthResult, error) {
+	var csrf *string
 	if raw == "" {
-		return nil, Unauthenticated(ReasonTokenMissing)
+		tok, sent, ok := TokenTransportFrom(ctx).RefreshCookie()
+		if !ok {
+			return nil, Unauthenticated(ReasonTokenMissing)
+		}
+		raw, csrf = tok, &sent
 	}
 	// Refreshing is routine for every client, so only failures count.
 	ip := s.ipKey(ctx, "refresh")
 	if err := s.check(ctx, ip); err != nil {
 		return nil, err
 	}
-	res, err := s.refresh(ctx, raw)
+	res, err := s.refresh(ctx, raw, csrf)
 	if ErrorCode(err) == CodeUnauthenticated {
 		s.fail(ctx, ip)
 	}
 	return res, err
 }
 
-func (s *Service) refresh(ctx context.Context, raw string) (*AuthResult, error) {
+func (s *Service) refresh(ctx context.Context, raw string, csrf *string) (*AuthResult, error) {
 	claims, err := s.tokens.Parse(raw, RefreshToken)
 	if err != nil {
 		return nil, err
+	}
+	if csrf != nil {
+		if err := CheckCSRF(claims, *csrf); err != nil {
+			return nil, err
+		}
 	}
 	now := s.now().UTC()
 	var res *AuthResult

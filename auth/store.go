@@ -54,6 +54,19 @@ type Queries interface {
 	// (when not empty) and returns how many it ended.
 	RevokeUserSessions(ctx context.Context, userID, keepID string, now time.Time) (int, error)
 
+	// ActiveSessions lists a user's sessions that are neither revoked nor
+	// expired at now, most recently used first.
+	ActiveSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+	// RevokeUserSession ends one session of userID; it reports false when
+	// the user has no such active session.
+	RevokeUserSession(ctx context.Context, userID, sessionID string, now time.Time) (bool, error)
+
+	// PublishSigningKey records k as the key in use (again, if it was
+	// retired) and retires every other key at now.
+	PublishSigningKey(ctx context.Context, k *PublishedKey, now time.Time) error
+	// SigningKeys lists the keys in use or retired after retiredAfter.
+	SigningKeys(ctx context.Context, retiredAfter time.Time) ([]PublishedKey, error)
+
 	// RevokeToken puts a jti on the blocklist until expiresAt.
 	RevokeToken(ctx context.Context, jti, userID string, expiresAt, now time.Time) error
 	// TokenState reads, in one round trip, what decides whether an access

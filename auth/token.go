@@ -1,11 +1,14 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -32,10 +35,16 @@ type Claims struct {
 	SessionID string    `json:"sid"`
 	Type      TokenType `json:"type"`
 	Fresh     bool      `json:"fresh"`
+	// CSRF is the double-submit value bound to a token pair delivered in
+	// cookies: a cookie-borne token is accepted only with this value in
+	// the X-CSRF-Token header, which another site cannot read or forge.
+	CSRF string `json:"csrf,omitempty"`
 }
 
 // TokenConfig configures issuing and verification.
 type TokenConfig struct {
+	// Key signs new tokens. When nil, Secret makes an HS256 key.
+	Key        *SigningKey
 	Secret     []byte
 	Issuer     string
 	Audience   string
@@ -56,13 +65,30 @@ type Tokens struct {
 	cfg    TokenConfig
 	parser *jwt.Parser
 	now    func() time.Time
-	kid    string
+	key    *SigningKey
+	// keys are the keys tokens are accepted from, by kid: the signing key
+	// and, after a rotation, the keys whose tokens may still be alive.
+	keys atomic.Pointer[map[string]*VerifyKey]
+
+	reloadMu   sync.Mutex
+	source     func(context.Context) ([]*VerifyKey, error)
+	lastReload time.Time
 }
+
+// keyReloadInterval bounds how often an unknown kid makes Tokens ask the
+// key source again: often enough to pick up a key another replica just
+// started signing with, rarely enough that forged kids cannot load the
+// database.
+const keyReloadInterval = time.Second
 
 // NewTokens checks cfg and returns a Tokens.
 func NewTokens(cfg TokenConfig, now func() time.Time) (*Tokens, error) {
-	if len(cfg.Secret) < MinSecretLen {
-		return nil, fmt.Errorf("JWT secret must be at least %d bytes, got %d", MinSecretLen, len(cfg.Secret))
+	if cfg.Key == nil {
+		k, err := NewHMACKey(cfg.Secret)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Key = k
 	}
 	if cfg.Issuer == "" || cfg.Audience == "" {
 		return nil, errors.New("JWT issuer and audience must be set")
@@ -74,9 +100,10 @@ func NewTokens(cfg TokenConfig, now func() time.Time) (*Tokens, error) {
 		now = time.Now
 	}
 	p := jwt.NewParser(
-		// The allow-list is tied to the key type: an HMAC secret verifies
-		// HS256 only, so "none" and RS/HS confusion are refused up front.
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		// The allow-list of algorithms; Parse further ties each kid to the
+		// one algorithm of its key, so "none" and RS/HS confusion are
+		// refused whatever the header claims.
+		jwt.WithValidMethods(Algorithms),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithIssuer(cfg.Issuer),
@@ -84,19 +111,114 @@ func NewTokens(cfg TokenConfig, now func() time.Time) (*Tokens, error) {
 		jwt.WithLeeway(cfg.Leeway),
 		jwt.WithTimeFunc(now),
 	)
-	return &Tokens{cfg: cfg, parser: p, now: now, kid: keyID(cfg.Secret)}, nil
-}
-
-// keyID names an HMAC key without revealing it: a truncated SHA-256 of a
-// domain-separated secret. A token naming another key is refused before
-// its signature is checked.
-func keyID(secret []byte) string {
-	h := sha256.Sum256(append([]byte("gqlauth-kid:"), secret...))
-	return "hs256-" + hex.EncodeToString(h[:8])
+	t := &Tokens{cfg: cfg, parser: p, now: now, key: cfg.Key}
+	t.setKeys(nil)
+	return t, nil
 }
 
 // KeyID is the kid header of tokens signed with the current key.
-func (t *Tokens) KeyID() string { return t.kid }
+func (t *Tokens) KeyID() string { return t.key.ID }
+
+// Algorithm is the algorithm new tokens are signed with.
+func (t *Tokens) Algorithm() string { return t.key.Alg }
+
+// SigningKey is the key new tokens are signed with.
+func (t *Tokens) SigningKey() *VerifyKey { return &t.key.VerifyKey }
+
+// SetKeySource tells Tokens where to find the other keys it should accept
+// (see SyncKeys); it is asked at once and again whenever a token names a
+// kid that is not known yet, at most once per keyReloadInterval.
+func (t *Tokens) SetKeySource(ctx context.Context, src func(context.Context) ([]*VerifyKey, error)) error {
+	t.reloadMu.Lock()
+	t.source = src
+	t.reloadMu.Unlock()
+	return t.Reload(ctx)
+}
+
+// Reload asks the key source for the current set of accepted keys.
+func (t *Tokens) Reload(ctx context.Context) error {
+	t.reloadMu.Lock()
+	defer t.reloadMu.Unlock()
+	return t.reloadLocked(ctx)
+}
+
+func (t *Tokens) reloadLocked(ctx context.Context) error {
+	if t.source == nil {
+		return nil
+	}
+	t.lastReload = t.now()
+	keys, err := t.source(ctx)
+	if err != nil {
+		return err
+	}
+	t.setKeys(keys)
+	return nil
+}
+
+func (t *Tokens) setKeys(others []*VerifyKey) {
+	m := map[string]*VerifyKey{t.key.ID: &t.key.VerifyKey}
+	for _, k := range others {
+		if _, ok := m[k.ID]; !ok {
+			m[k.ID] = k
+		}
+	}
+	t.keys.Store(&m)
+}
+
+// verifyKey finds the key named kid, asking the key source again when the
+// kid is new (a replica may have just started signing with it).
+func (t *Tokens) verifyKey(kid string) *VerifyKey {
+	if k := (*t.keys.Load())[kid]; k != nil {
+		return k
+	}
+	t.reloadMu.Lock()
+	defer t.reloadMu.Unlock()
+	if k := (*t.keys.Load())[kid]; k != nil {
+		return k // another request reloaded meanwhile
+	}
+	if t.source == nil || t.now().Sub(t.lastReload) < keyReloadInterval {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := t.reloadLocked(ctx); err != nil {
+		return nil
+	}
+	return (*t.keys.Load())[kid]
+}
+
+// PublicKeys are the keys a verifier should trust now: the signing key and
+// the keys of tokens still alive, current first. An HS256 secret is never
+// among them.
+func (t *Tokens) PublicKeys() []*VerifyKey {
+	m := *t.keys.Load()
+	out := make([]*VerifyKey, 0, len(m))
+	for _, k := range m {
+		if k.Public() {
+			out = append(out, k)
+		}
+	}
+	slices.SortFunc(out, func(a, b *VerifyKey) int {
+		switch {
+		case a.ID == t.key.ID:
+			return -1
+		case b.ID == t.key.ID:
+			return 1
+		}
+		return compareIDs(a.ID, b.ID)
+	})
+	return out
+}
+
+func compareIDs(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
 
 // AccessTTL is the access token lifetime.
 func (t *Tokens) AccessTTL() time.Duration { return t.cfg.AccessTTL }
@@ -112,8 +234,9 @@ type Issued struct {
 }
 
 // Issue signs a token of type typ for user in session sid. jti may be empty,
-// in which case a random one is drawn.
-func (t *Tokens) Issue(typ TokenType, user *User, sid, jti string, fresh bool) (*Issued, error) {
+// in which case a random one is drawn; csrf, when not empty, binds the
+// token to a double-submit value.
+func (t *Tokens) Issue(typ TokenType, user *User, sid, jti, csrf string, fresh bool) (*Issued, error) {
 	ttl := t.cfg.AccessTTL
 	if typ == RefreshToken {
 		ttl = t.cfg.RefreshTTL
@@ -137,10 +260,11 @@ func (t *Tokens) Issue(typ TokenType, user *User, sid, jti string, fresh bool) (
 		SessionID: sid,
 		Type:      typ,
 		Fresh:     fresh,
+		CSRF:      csrf,
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
-	tok.Header["kid"] = t.kid
-	s, err := tok.SignedString(t.cfg.Secret)
+	tok := jwt.NewWithClaims(t.key.method, c)
+	tok.Header["kid"] = t.key.ID
+	s, err := tok.SignedString(t.key.signer)
 	if err != nil {
 		return nil, fmt.Errorf("sign token: %w", err)
 	}
@@ -157,16 +281,19 @@ func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {
 	}
 	c := &Claims{}
 	_, err := t.parser.ParseWithClaims(raw, c, func(tok *jwt.Token) (any, error) {
-		if _, ok := tok.Method.(*jwt.SigningMethodHMAC); !ok {
-			return nil, fmt.Errorf("unexpected signing method %v", tok.Header["alg"])
-		}
 		if typ, _ := tok.Header["typ"].(string); typ != tokenTyp {
 			return nil, fmt.Errorf("unexpected typ %q", tok.Header["typ"])
 		}
-		if kid, _ := tok.Header["kid"].(string); kid != t.kid {
+		kid, _ := tok.Header["kid"].(string)
+		k := t.verifyKey(kid)
+		if k == nil {
 			return nil, fmt.Errorf("unknown kid %q", tok.Header["kid"])
 		}
-		return t.cfg.Secret, nil
+		// A key verifies its own algorithm only: the header cannot choose.
+		if tok.Method.Alg() != k.Alg {
+			return nil, fmt.Errorf("token signed with %v but key %s is %s", tok.Header["alg"], kid, k.Alg)
+		}
+		return k.key, nil
 	})
 	switch {
 	case err == nil:

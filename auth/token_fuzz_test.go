@@ -16,7 +16,7 @@ func FuzzParseToken(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	good, err := tk.Issue(AccessToken, testUser, "s1", "fuzz-jti", true)
+	good, err := tk.Issue(AccessToken, testUser, "s1", "fuzz-jti", "", true)
 	if err != nil {
 		f.Fatal(err)
 	}

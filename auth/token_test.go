@@ -41,7 +41,7 @@ func validClaims(now time.Time) *Claims {
 }
 
 // testKID is the kid Tokens derives from testSecret.
-var testKID = keyID(testSecret)
+var testKID = mustHMACKey(testSecret).ID
 
 func sign(t *testing.T, m jwt.SigningMethod, c jwt.Claims, key any) string {
 	t.Helper()
@@ -79,7 +79,7 @@ func wantReason(t *testing.T, err error, want Reason) {
 func TestIssueAndParseRoundTrip(t *testing.T) {
 	c := &clock{time.Now()}
 	tk := newTestTokens(t, c)
-	iss, err := tk.Issue(AccessToken, testUser, "s1", "", true)
+	iss, err := tk.Issue(AccessToken, testUser, "s1", "", "", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestIssueAndParseRoundTrip(t *testing.T) {
 	if d := got.ExpiresAt.Sub(got.IssuedAt.Time); d != 15*time.Minute {
 		t.Fatalf("lifetime %v", d)
 	}
-	r, err := tk.Issue(RefreshToken, testUser, "s1", "rj", true)
+	r, err := tk.Issue(RefreshToken, testUser, "s1", "rj", "", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestParseRejectsForgedTokens(t *testing.T) {
 func TestParseAccessAsRefreshRejected(t *testing.T) {
 	c := &clock{time.Now()}
 	tk := newTestTokens(t, c)
-	a, err := tk.Issue(AccessToken, testUser, "s1", "", true)
+	a, err := tk.Issue(AccessToken, testUser, "s1", "", "", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestParseAccessAsRefreshRejected(t *testing.T) {
 func TestParseLeewayAndExpiry(t *testing.T) {
 	c := &clock{time.Now()}
 	tk := newTestTokens(t, c)
-	a, err := tk.Issue(AccessToken, testUser, "s1", "", true)
+	a, err := tk.Issue(AccessToken, testUser, "s1", "", "", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,4 +220,12 @@ func TestNewTokensRejectsShortSecret(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "at least 32 bytes") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+func mustHMACKey(secret []byte) *SigningKey {
+	k, err := NewHMACKey(secret)
+	if err != nil {
+		panic(err)
+	}
+	return k
 }

@@ -65,3 +65,32 @@ func utcPtr(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// ActiveSessions lists a user's live sessions, most recently used first,
+// through sessions_user_last_used_idx.
+func (q queries) ActiveSessions(ctx context.Context, userID string, now time.Time) ([]auth.Session, error) {
+	var ss []auth.Session
+	if err := q.selectAll(ctx, &ss, `SELECT `+sessionCols+` FROM sessions
+		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+		ORDER BY last_used_at DESC, id`, userID, now.UTC()); err != nil {
+		return nil, fmt.Errorf("db: active sessions: %w", err)
+	}
+	for i := range ss {
+		s := &ss[i]
+		s.RotatedAt, s.RevokedAt = utcPtr(s.RotatedAt), utcPtr(s.RevokedAt)
+		s.CreatedAt, s.LastUsedAt, s.ExpiresAt = s.CreatedAt.UTC(), s.LastUsedAt.UTC(), s.ExpiresAt.UTC()
+	}
+	return ss, nil
+}
+
+// RevokeUserSession ends a session only if userID owns it and it is live,
+// so one user can never end, or learn of, another's session.
+func (q queries) RevokeUserSession(ctx context.Context, userID, sessionID string, now time.Time) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE sessions SET revoked_at = ?
+		WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`, now.UTC(), sessionID, userID, now.UTC())
+	if err != nil {
+		return false, fmt.Errorf("db: revoke user session: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

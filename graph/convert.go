@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/gqlauth/gqlauth/auth"
@@ -14,16 +15,35 @@ func user(u *auth.User) *model.User {
 	return &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt, Disabled: u.Disabled()}
 }
 
-func authPayload(r *auth.AuthResult) *model.AuthPayload {
+// authPayload hands an issued token pair to the client: as cookies
+// through the request's TokenTransport in cookie mode, and in the body
+// unless tokens travel only in cookies.
+func authPayload(ctx context.Context, r *auth.AuthResult) *model.AuthPayload {
+	tt := auth.TokenTransportFrom(ctx)
+	tt.Deliver(r)
 	exp := r.Access.Claims.ExpiresAt.Sub(r.Access.Claims.IssuedAt.Time)
-	return &model.AuthPayload{
-		AccessToken:  r.Access.Token,
-		RefreshToken: r.Refresh.Token,
-		TokenType:    "Bearer",
-		ExpiresIn:    int(exp.Seconds()),
-		Fresh:        r.Access.Claims.Fresh,
-		User:         user(r.User),
+	p := &model.AuthPayload{
+		TokenType: "Bearer",
+		ExpiresIn: int(exp.Seconds()),
+		Fresh:     r.Access.Claims.Fresh,
+		User:      user(r.User),
 	}
+	if tt.TokensInBody() {
+		p.AccessToken, p.RefreshToken = &r.Access.Token, &r.Refresh.Token
+	}
+	if tt.UsesCookies() && r.CSRF != "" {
+		p.CsrfToken = &r.CSRF
+	}
+	return p
+}
+
+func sessions(ss []auth.SessionView) []model.Session {
+	out := make([]model.Session, len(ss))
+	for i, s := range ss {
+		out[i] = model.Session{ID: s.ID, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt,
+			UserAgent: s.UserAgent, IP: s.IP, Current: s.Current}
+	}
+	return out
 }
 
 func adminStats(s *auth.Stats) *model.AdminStats {

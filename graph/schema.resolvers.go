@@ -17,7 +17,7 @@ func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInp
 	if err != nil {
 		return nil, err
 	}
-	return authPayload(res), nil
+	return authPayload(ctx, res), nil
 }
 
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
@@ -25,7 +25,7 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 	if err != nil {
 		return nil, err
 	}
-	return authPayload(res), nil
+	return authPayload(ctx, res), nil
 }
 
 func (r *mutationResolver) Refresh(ctx context.Context, refreshToken *string) (*model.AuthPayload, error) {
@@ -37,12 +37,24 @@ func (r *mutationResolver) Refresh(ctx context.Context, refreshToken *string) (*
 	if err != nil {
 		return nil, err
 	}
-	return authPayload(res), nil
+	return authPayload(ctx, res), nil
 }
 
 func (r *mutationResolver) Logout(ctx context.Context, allSessions *bool) (bool, error) {
 	if err := r.Auth.Logout(ctx, allSessions != nil && *allSessions); err != nil {
 		return false, err
+	}
+	auth.TokenTransportFrom(ctx).Clear()
+	return true, nil
+}
+
+func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (bool, error) {
+	current, err := r.Auth.RevokeSession(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if current {
+		auth.TokenTransportFrom(ctx).Clear()
 	}
 	return true, nil
 }
@@ -80,6 +92,14 @@ func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 		return nil, err
 	}
 	return user(u), nil
+}
+
+func (r *queryResolver) MySessions(ctx context.Context) ([]model.Session, error) {
+	ss, err := r.Auth.MySessions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sessions(ss), nil
 }
 
 func (r *queryResolver) AdminStats(ctx context.Context) (*model.AdminStats, error) {

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/gqlauth/gqlauth/auth"
 )
 
 // Routes are the handlers the server mounts.
@@ -23,6 +25,8 @@ type Routes struct {
 	CORSOrigins []string
 	// Metrics is mounted at /metrics when not nil.
 	Metrics http.Handler
+	// JWKS lists the public keys served at /.well-known/jwks.json.
+	JWKS func() []*auth.VerifyKey
 }
 
 // NewHandler mounts the routes behind request ids and access logs.
@@ -46,6 +50,9 @@ func NewHandler(rt Routes) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	if rt.JWKS != nil {
+		mux.Handle("GET /.well-known/jwks.json", jwksHandler(rt.JWKS, rt.Logger))
+	}
 	if rt.Metrics != nil {
 		mux.Handle("GET /metrics", rt.Metrics)
 	}

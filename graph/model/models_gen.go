@@ -43,19 +43,24 @@ type AuditEventEdge struct {
 	Node   *AuditEvent `json:"node"`
 }
 
-// The tokens issued by register, login and refresh.
+// The tokens issued by register, login and refresh. With TOKEN_LOCATION=cookies
+// they travel only in HttpOnly cookies and the token fields are null.
 type AuthPayload struct {
-	// A JWT to send as `Authorization: Bearer <accessToken>`.
-	AccessToken string `json:"accessToken"`
-	// A JWT for `refresh`; it can be used once.
-	RefreshToken string `json:"refreshToken"`
+	// A JWT to send as `Authorization: Bearer <accessToken>`; null when tokens travel only in cookies.
+	AccessToken *string `json:"accessToken,omitempty"`
+	// A JWT for `refresh`; it can be used once. Null when tokens travel only in cookies.
+	RefreshToken *string `json:"refreshToken,omitempty"`
 	// Always `Bearer`.
 	TokenType string `json:"tokenType"`
 	// The access token's lifetime in seconds.
 	ExpiresIn int `json:"expiresIn"`
 	// Whether the access token is fresh (issued by a login, not a refresh).
-	Fresh bool  `json:"fresh"`
-	User  *User `json:"user"`
+	Fresh bool `json:"fresh"`
+	// In cookie mode, the value to send in the `X-CSRF-Token` header with every
+	// cookie-authenticated request (also set as the readable CSRF cookie); null
+	// otherwise.
+	CsrfToken *string `json:"csrfToken,omitempty"`
+	User      *User   `json:"user"`
 }
 
 type LoginInput struct {
@@ -80,6 +85,18 @@ type RegisterInput struct {
 	Email string `json:"email"`
 	// At least 8 characters, at most 256 bytes.
 	Password string `json:"password"`
+}
+
+// One of the caller's logged-in devices or browsers.
+type Session struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"createdAt"`
+	// The session's last login or token refresh.
+	LastUsedAt time.Time `json:"lastUsedAt"`
+	UserAgent  string    `json:"userAgent"`
+	IP         string    `json:"ip"`
+	// Whether this is the session of the token making the request.
+	Current bool `json:"current"`
 }
 
 // An account.
