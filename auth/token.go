@@ -70,9 +70,9 @@ type Tokens struct {
 	// and, after a rotation, the keys whose tokens may still be alive.
 	keys atomic.Pointer[map[string]*VerifyKey]
 
-	reloadMu   sync.Mutex
-	source     func(context.Context) ([]*VerifyKey, error)
-	lastReload time.Time
+	reloadMu sync.Mutex
+	source   func(context.Context) ([]*VerifyKey, error)
+	lastMiss time.Time // when an unknown kid last made Tokens reload
 }
 
 // keyReloadInterval bounds how often an unknown kid makes Tokens ask the
@@ -146,7 +146,6 @@ func (t *Tokens) reloadLocked(ctx context.Context) error {
 	if t.source == nil {
 		return nil
 	}
-	t.lastReload = t.now()
 	keys, err := t.source(ctx)
 	if err != nil {
 		return err
@@ -176,9 +175,10 @@ func (t *Tokens) verifyKey(kid string) *VerifyKey {
 	if k := (*t.keys.Load())[kid]; k != nil {
 		return k // another request reloaded meanwhile
 	}
-	if t.source == nil || t.now().Sub(t.lastReload) < keyReloadInterval {
+	if t.source == nil || t.now().Sub(t.lastMiss) < keyReloadInterval {
 		return nil
 	}
+	t.lastMiss = t.now()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := t.reloadLocked(ctx); err != nil {
