@@ -145,7 +145,7 @@ func TestHS256SecretNeverPublished(t *testing.T) {
 // tokens name the new key. Across algorithms too.
 func TestKeyRotation(t *testing.T) {
 	forEachStore(t, func(t *testing.T, dbURL string) {
-			env := testEnv(dbURL, map[string]string{"JWT_ALGORITHM": "ES256", "JWT_PRIVATE_KEY_FILE": genKey(t, "ES256")})
+		env := testEnv(dbURL, map[string]string{"JWT_ALGORITHM": "ES256", "JWT_PRIVATE_KEY_FILE": genKey(t, "ES256")})
 		var old tokens
 		// A sub-test, so that the first server stops before the second starts.
 		t.Run("before", func(t *testing.T) {
@@ -217,7 +217,7 @@ func TestKeyConfigErrors(t *testing.T) {
 // first sees it.
 func TestRollingKeyRotation(t *testing.T) {
 	forEachStore(t, func(t *testing.T, dbURL string) {
-			a := startServer(t, testEnv(dbURL, map[string]string{"JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": genKey(t, "EdDSA")}))
+		a := startServer(t, testEnv(dbURL, map[string]string{"JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": genKey(t, "EdDSA")}))
 		fromA, _ := a.register(t, "roll@example.com", "password-123")
 		b := startServer(t, testEnv(dbURL, map[string]string{"JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": genKey(t, "EdDSA")}))
 		fromB, _ := b.login(t, "roll@example.com", "password-123")
