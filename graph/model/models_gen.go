@@ -82,7 +82,7 @@ type RegisterInput struct {
 	Password string `json:"password"`
 }
 
-// An account.
+// An account. A federation entity: other subgraphs may reference it by id.
 type User struct {
 	ID        string    `json:"id"`
 	Email     string    `json:"email"`
@@ -91,6 +91,8 @@ type User struct {
 	// A disabled account cannot log in or refresh.
 	Disabled bool `json:"disabled"`
 }
+
+func (User) IsEntity() {}
 
 // Users in creation order.
 type UserConnection struct {
