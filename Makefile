@@ -3,7 +3,7 @@ GO ?= go
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test check generate vet fmt-check generate-check build fuzz
+.PHONY: run test check generate vet fmt-check generate-check build fuzz e2e
 
 run:
 	$(GO) run .
@@ -24,6 +24,11 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseToken$$' -fuzztime=$(FUZZTIME) ./auth
 	$(GO) test -run='^$$' -fuzz='^FuzzGraphQLEndpoint$$' -fuzztime=$(FUZZTIME) .
+
+# End-to-end tests with real JavaScript tooling (Node's test runner): the
+# server, built from this tree, against Apollo's federation tools and others.
+e2e:
+	cd e2e && npm ci --no-audit --no-fund && npm test
 
 vet:
 	$(GO) vet ./...

@@ -79,6 +79,33 @@ func (s *Service) User(ctx context.Context, id string) (*User, error) {
 	return u, nil
 }
 
+// UserEntity resolves a federation reference to the user with id, for the
+// caller in ctx: a caller may resolve their own account, an ADMIN any
+// account. Anyone else gets FORBIDDEN, whether or not the id exists, so
+// that a gateway's entity lookups cannot be used to probe for accounts. An
+// ADMIN asking for an unknown id gets nil.
+func (s *Service) UserEntity(ctx context.Context, id string) (*User, error) {
+	p, err := s.Authenticate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.User.ID == id {
+		u := p.User
+		return &u, nil
+	}
+	if err := p.CheckRole(RoleAdmin); err != nil {
+		return nil, err
+	}
+	u, err := s.store.UserByID(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return u, nil
+}
+
 // SetUserDisabled disables or enables an account as the admin in ctx.
 // Disabling ends every session of the account at once.
 func (s *Service) SetUserDisabled(ctx context.Context, userID string, disabled bool) (*User, error) {

@@ -57,6 +57,8 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(serviceSDL{}) // federation's _service { sdl } stays readable
 	}
 	srv.SetDisableSuggestion(!opts.Suggestions)
 	if opts.Limits.MaxTokens > 0 {

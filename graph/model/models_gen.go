@@ -99,7 +99,7 @@ type Session struct {
 	Current bool `json:"current"`
 }
 
-// An account.
+// An account. A federation entity: other subgraphs may reference it by id.
 type User struct {
 	ID        string    `json:"id"`
 	Email     string    `json:"email"`
@@ -108,6 +108,8 @@ type User struct {
 	// A disabled account cannot log in or refresh.
 	Disabled bool `json:"disabled"`
 }
+
+func (User) IsEntity() {}
 
 // Users in creation order.
 type UserConnection struct {

@@ -1,0 +1,202 @@
+// gqlauth as an Apollo Federation v2 subgraph, checked with Apollo's own
+// tools: composition with a second subgraph, and a gateway that forwards the
+// caller's Authorization header to both.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { composeServices } from '@apollo/composition';
+import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { Kind, parse } from 'graphql';
+
+import { errorCodes, gql, gqlData, register } from './lib/gql.mjs';
+import { startServer } from './lib/server.mjs';
+
+// A "reviews" subgraph that extends gqlauth's User entity. Its answers are
+// a function of the user id alone, and it trusts no one: it neither needs
+// nor checks a token.
+const reviewsTypeDefs = parse(`
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+
+  type Query {
+    "The newest review by authorId: lets the gateway ask gqlauth for an author."
+    latestReview(authorId: ID!): Review
+  }
+
+  type User @key(fields: "id") {
+    id: ID!
+    reviews: [Review!]!
+  }
+
+  type Review {
+    body: String!
+    author: User!
+  }
+`);
+
+const reviewsOf = (id) => [1, 2].map((n) => ({ body: `review ${n} by ${id}`, author: { id } }));
+
+const reviewsResolvers = {
+  Query: { latestReview: (_, { authorId }) => reviewsOf(authorId).at(-1) },
+  User: {
+    __resolveReference: (ref) => ({ id: ref.id }),
+    reviews: (user) => reviewsOf(user.id),
+  },
+};
+
+async function startReviews() {
+  const server = new ApolloServer({
+    schema: buildSubgraphSchema({ typeDefs: reviewsTypeDefs, resolvers: reviewsResolvers }),
+    includeStacktraceInErrorResponses: false,
+  });
+  const { url } = await startStandaloneServer(server, { listen: { host: '127.0.0.1', port: 0 } });
+  return { url, stop: () => server.stop() };
+}
+
+// A gateway over both subgraphs that passes the caller's Authorization
+// header on to every subgraph request, as Apollo Router's
+// `headers: all: request: - propagate: named: authorization` does.
+async function startGateway(subgraphs) {
+  const gateway = new ApolloGateway({
+    supergraphSdl: new IntrospectAndCompose({ subgraphs }),
+    buildService: ({ url }) => new RemoteGraphQLDataSource({
+      url,
+      willSendRequest({ request, context }) {
+        if (context.authorization) request.http.headers.set('authorization', context.authorization);
+      },
+    }),
+  });
+  const server = new ApolloServer({ gateway, includeStacktraceInErrorResponses: false });
+  const { url } = await startStandaloneServer(server, {
+    listen: { host: '127.0.0.1', port: 0 },
+    context: async ({ req }) => ({ authorization: req.headers.authorization }),
+  });
+  return { url, stop: () => server.stop() };
+}
+
+function fieldsOf(sdl, typeName) {
+  const def = parse(sdl).definitions.find((d) => d.kind === Kind.OBJECT_TYPE_DEFINITION && d.name.value === typeName);
+  assert.ok(def, `${typeName} missing from the supergraph`);
+  return def.fields.map((f) => f.name.value);
+}
+
+describe('Apollo Federation', () => {
+  let auth;
+  let reviews;
+
+  before(async () => {
+    // As in production: introspection off; _service still answers.
+    auth = await startServer({ INTROSPECTION: 'false' });
+    reviews = await startReviews();
+  });
+  after(async () => {
+    await reviews?.stop();
+    await auth?.stop();
+  });
+
+  test('introspection is off, _service { sdl } is not', async () => {
+    const r = await gql(auth.graphqlURL, '{ __schema { queryType { name } } }');
+    assert.ok(r.errors?.length, 'introspection answered');
+    const { _service } = await gqlData(auth.graphqlURL, '{ _service { sdl } }');
+    assert.match(_service.sdl, /type User @key\(fields: "id"\)/);
+  });
+
+  test('composeServices composes gqlauth with a reviews subgraph', async () => {
+    const { _service } = await gqlData(auth.graphqlURL, '{ _service { sdl } }');
+    const result = composeServices([
+      { name: 'auth', url: auth.graphqlURL, typeDefs: parse(_service.sdl) },
+      { name: 'reviews', url: reviews.url, typeDefs: reviewsTypeDefs },
+    ]);
+    assert.equal(result.errors, undefined, `composition errors: ${result.errors?.map((e) => e.message).join('\n')}`);
+    const userFields = fieldsOf(result.supergraphSdl, 'User');
+    for (const f of ['id', 'email', 'role', 'reviews']) assert.ok(userFields.includes(f), `User.${f} missing: ${userFields}`);
+    const queryFields = fieldsOf(result.supergraphSdl, 'Query');
+    for (const f of ['me', 'latestReview']) assert.ok(queryFields.includes(f), `Query.${f} missing: ${queryFields}`);
+    // The entity is keyed by id in both subgraphs.
+    assert.match(result.supergraphSdl, /type User\s[^{]*@join__type\(graph: AUTH, key: "id"\)/);
+    assert.match(result.supergraphSdl, /type User\s[^{]*@join__type\(graph: REVIEWS, key: "id"\)/);
+  });
+
+  describe('through @apollo/gateway with IntrospectAndCompose', () => {
+    let gateway;
+    let alice;
+    let bob;
+
+    before(async () => {
+      gateway = await startGateway([
+        { name: 'auth', url: auth.graphqlURL },
+        { name: 'reviews', url: reviews.url },
+      ]);
+      alice = await register(auth.graphqlURL, 'alice@example.com', 'correct horse battery');
+      bob = await register(auth.graphqlURL, 'bob@example.com', 'correct horse battery');
+    });
+    after(async () => {
+      await gateway?.stop();
+    });
+
+    test('me with reviews merges both subgraphs for the token holder', async () => {
+      const d = await gqlData(gateway.url, '{ me { id email role reviews { body } } }', { token: alice.accessToken });
+      assert.deepEqual(d.me, {
+        id: alice.user.id,
+        email: 'alice@example.com',
+        role: 'USER',
+        reviews: [{ body: `review 1 by ${alice.user.id}` }, { body: `review 2 by ${alice.user.id}` }],
+      });
+    });
+
+    test('without a token the gateway passes on UNAUTHENTICATED', async () => {
+      const r = await gql(gateway.url, '{ me { id email reviews { body } } }');
+      assert.equal(r.status, 200);
+      assert.equal(r.data?.me ?? null, null);
+      assert.deepEqual(errorCodes(r), ['UNAUTHENTICATED']);
+      // The subgraph's extensions survive the gateway; it adds serviceName.
+      assert.equal(r.errors[0].extensions.reason, 'TOKEN_MISSING');
+      assert.equal(r.errors[0].extensions.serviceName, 'auth');
+      assert.deepEqual(r.errors[0].path, ['me']);
+      assert.equal(r.errors[0].extensions.stacktrace, undefined);
+    });
+
+    test('with a bad token, TOKEN_INVALID', async () => {
+      const r = await gql(gateway.url, '{ me { id } }', { token: 'not-a-jwt' });
+      assert.deepEqual(errorCodes(r), ['UNAUTHENTICATED']);
+      assert.equal(r.errors[0].extensions.reason, 'TOKEN_INVALID');
+    });
+
+    // Here the gateway starts in the reviews subgraph and asks gqlauth's
+    // _entities for the author, with the caller's token.
+    test('an entity lookup in gqlauth resolves the caller\'s own account', async () => {
+      const d = await gqlData(gateway.url, 'query($id: ID!) { latestReview(authorId: $id) { body author { id email } } }',
+        { variables: { id: alice.user.id }, token: alice.accessToken });
+      assert.deepEqual(d.latestReview, { body: `review 2 by ${alice.user.id}`, author: { id: alice.user.id, email: 'alice@example.com' } });
+    });
+
+    test('an entity lookup of another account is FORBIDDEN for a USER', async () => {
+      const r = await gql(gateway.url, 'query($id: ID!) { latestReview(authorId: $id) { body author { email } } }',
+        { variables: { id: bob.user.id }, token: alice.accessToken });
+      assert.deepEqual(errorCodes(r), ['FORBIDDEN'], JSON.stringify(r.errors));
+      assert.equal(r.errors[0].extensions.serviceName, 'auth');
+      assert.doesNotMatch(JSON.stringify(r.body), /bob@example\.com/);
+      // author is non-null, so the null from gqlauth takes latestReview with it.
+      assert.equal(r.data?.latestReview ?? null, null);
+    });
+
+    test('an entity lookup without a token is UNAUTHENTICATED', async () => {
+      const r = await gql(gateway.url, 'query($id: ID!) { latestReview(authorId: $id) { author { email } } }',
+        { variables: { id: alice.user.id } });
+      assert.deepEqual(errorCodes(r), ['UNAUTHENTICATED'], JSON.stringify(r.errors));
+    });
+
+    test('an ADMIN resolves any account through the gateway', async () => {
+      await auth.cli('user', 'set-role', '--email', 'alice@example.com', '--role', 'admin');
+      const d = await gqlData(gateway.url, 'query($id: ID!) { latestReview(authorId: $id) { author { email role reviews { body } } } }',
+        { variables: { id: bob.user.id }, token: alice.accessToken });
+      assert.deepEqual(d.latestReview.author, {
+        email: 'bob@example.com',
+        role: 'USER',
+        reviews: [{ body: `review 1 by ${bob.user.id}` }, { body: `review 2 by ${bob.user.id}` }],
+      });
+    });
+  });
+});

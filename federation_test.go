@@ -1,0 +1,109 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const entitiesQuery = `query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on User { id email role } } }`
+
+func userRep(id string) map[string]any {
+	return map[string]any{"r": []any{map[string]any{"__typename": "User", "id": id}}}
+}
+
+// TestFederationServiceSDLWithoutIntrospection: a gateway or rover reads the
+// subgraph's SDL through _service, which works even where introspection is
+// off (production), while __schema and __type stay closed.
+func TestFederationServiceSDLWithoutIntrospection(t *testing.T) {
+	for _, env := range []map[string]string{
+		{"INTROSPECTION": "false"},
+		{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256"},
+	} {
+		s := startServer(t, testEnv(sqliteURL(t), env))
+		sdl, _ := ok(t, s.do(t, "", `query __ApolloGetServiceDefinition__ { _service { sdl } }`, nil))["_service"].(map[string]any)["sdl"].(string)
+		for _, want := range []string{
+			`@link(url: "https://specs.apollo.dev/federation/v2.3"`,
+			`type User @key(fields: "id")`,
+			`email: String!`,
+		} {
+			if !strings.Contains(sdl, want) {
+				t.Fatalf("%v: _service.sdl lacks %q:\n%s", env, want, sdl)
+			}
+		}
+		// Through a fragment, and next to another field, too.
+		r := s.do(t, "", `query { ...S __typename } fragment S on Query { _service { sdl } }`, nil)
+		if !strings.Contains(ok(t, r)["_service"].(map[string]any)["sdl"].(string), `@key(fields: "id")`) {
+			t.Fatalf("%v: _service through a fragment: %v", env, r.Data)
+		}
+
+		// Introspection itself stays off, alone or next to _service, and
+		// however it is spelled.
+		for _, q := range []string{
+			`{ __schema { types { name } } }`,
+			`{ _service { sdl } __schema { types { name } } }`,
+			`{ _service { sdl } t: __type(name: "User") { name } }`,
+			`{ ...F } fragment F on Query { _service { sdl } ... on Query { __schema { queryType { name } } } }`,
+		} {
+			r := s.do(t, "", q, nil)
+			if len(r.Errors) == 0 || r.Data["__schema"] != nil || r.Data["t"] != nil {
+				t.Fatalf("%v: introspection answered %q: %+v", env, q, r)
+			}
+		}
+	}
+}
+
+// TestFederationEntities: a gateway resolves User references with the
+// caller's token: their own account, any account for an ADMIN, nothing for
+// anyone else.
+func TestFederationEntities(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, testEnv(dbURL, map[string]string{"INTROSPECTION": "false"}))
+		alice, ap := s.register(t, "alice@example.com", "password-123")
+		bob, bp := s.register(t, "bob@example.com", "password-123")
+		aliceID := ap["user"].(map[string]any)["id"].(string)
+		bobID := bp["user"].(map[string]any)["id"].(string)
+
+		// Own account.
+		ents := ok(t, s.do(t, alice.access, entitiesQuery, userRep(aliceID)))["_entities"].([]any)
+		if len(ents) != 1 {
+			t.Fatalf("_entities = %v", ents)
+		}
+		u := ents[0].(map[string]any)
+		if u["__typename"] != "User" || u["id"] != aliceID || u["email"] != "alice@example.com" || u["role"] != "USER" {
+			t.Fatalf("own entity = %v", u)
+		}
+
+		// Someone else's, as a USER: FORBIDDEN, and nothing of bob leaks.
+		r := s.do(t, alice.access, entitiesQuery, userRep(bobID))
+		e := wantErr(t, r, "FORBIDDEN", "")
+		if ents, _ := r.Data["_entities"].([]any); len(ents) != 1 || ents[0] != nil {
+			t.Fatalf("forbidden entity data = %v", r.Data)
+		}
+		if strings.Contains(e.Message, "bob") {
+			t.Fatalf("error names the target: %+v", e)
+		}
+		// An unknown id reads the same as an existing one.
+		wantErr(t, s.do(t, alice.access, entitiesQuery, userRep("no-such-user")), "FORBIDDEN", "")
+
+		// Without a token, or with a bad one: UNAUTHENTICATED.
+		wantErr(t, s.do(t, "", entitiesQuery, userRep(aliceID)), "UNAUTHENTICATED", "TOKEN_MISSING")
+		wantErr(t, s.do(t, "not-a-jwt", entitiesQuery, userRep(aliceID)), "UNAUTHENTICATED", "TOKEN_INVALID")
+
+		// An ADMIN resolves anyone, in one batch; an unknown id is null.
+		s.cli(t, "", "user", "set-role", "--email", "alice@example.com", "--role", "admin")
+		r = s.do(t, alice.access, entitiesQuery, map[string]any{"r": []any{
+			map[string]any{"__typename": "User", "id": bobID},
+			map[string]any{"__typename": "User", "id": aliceID},
+			map[string]any{"__typename": "User", "id": "no-such-user"},
+		}})
+		ents = ok(t, r)["_entities"].([]any)
+		if len(ents) != 3 || ents[0].(map[string]any)["email"] != "bob@example.com" ||
+			ents[1].(map[string]any)["role"] != "ADMIN" || ents[2] != nil {
+			t.Fatalf("admin _entities = %v", ents)
+		}
+
+		// A logged-out token resolves nothing.
+		ok(t, s.do(t, bob.access, `mutation { logout }`, nil))
+		wantErr(t, s.do(t, bob.access, entitiesQuery, userRep(bobID)), "UNAUTHENTICATED", "TOKEN_REVOKED")
+	})
+}
