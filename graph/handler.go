@@ -39,6 +39,10 @@ type HandlerOptions struct {
 // CodeTimeout is the code of an operation that ran out of time.
 const CodeTimeout = "OPERATION_TIMEOUT"
 
+// CodeIntrospectionDisabled answers __schema and __type where INTROSPECTION
+// is off.
+const CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
+
 // NewHandler returns the /graphql endpoint. Transports are explicit: JSON
 // POST, and GET for queries only (gqlgen refuses mutations over GET). There
 // is no form or multipart transport, so a cross-site HTML form cannot reach
@@ -97,6 +101,13 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.Is(err, context.DeadlineExceeded) {
 			gerr.Message = "the operation took too long and was stopped"
 			gerr.Extensions = map[string]any{"code": CodeTimeout}
+			return gerr
+		}
+		if introspectionRefused(err) {
+			// gqlgen's refusal of __schema/__type is a plain error; it is the
+			// client's doing, not an internal failure worth an ERROR log.
+			gerr.Message = "introspection is disabled on this server"
+			gerr.Extensions = map[string]any{"code": CodeIntrospectionDisabled}
 			return gerr
 		}
 		var ae *auth.Error
@@ -164,4 +175,15 @@ func observeOperations(observe func(string, string, time.Duration)) graphql.Oper
 			return resp
 		}
 	}
+}
+
+// introspectionRefused recognizes gqlgen's refusal of __schema and __type,
+// which it reports only as an unexported plain error.
+func introspectionRefused(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if err.Error() == "introspection disabled" {
+			return true
+		}
+	}
+	return false
 }
