@@ -103,7 +103,9 @@ func TestAdminAPI(t *testing.T) {
 			t.Fatalf("user list = %q", out)
 		}
 		s.cli(t, "", "user", "disable", "--email", "u3@example.com")
-		wantErr(t, s.me(t, userTokens[2].access), "UNAUTHENTICATED", "TOKEN_REVOKED")
+		// Another process's change reaches the server's cache within changeDelay.
+		wantErr(t, eventually(t, func() *gqlResponse { return s.me(t, userTokens[2].access) }, failsWith("UNAUTHENTICATED")),
+			"UNAUTHENTICATED", "TOKEN_REVOKED")
 		out = s.cli(t, "", "user", "revoke-sessions", "--email", "other@test.org")
 		if !strings.Contains(out, "ended 1 sessions") {
 			t.Fatalf("revoke-sessions = %q", out)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/gqlauth/gqlauth/auth"
+	"github.com/gqlauth/gqlauth/cache"
 	"github.com/gqlauth/gqlauth/db"
 	"github.com/gqlauth/gqlauth/graph"
 	"github.com/gqlauth/gqlauth/httpapi"
@@ -29,6 +30,7 @@ type app struct {
 	svc     *auth.Service
 	handler http.Handler
 	metrics *metrics.Metrics
+	cache   *cache.Store // nil when CACHE_ENTRIES=0
 }
 
 // openApp opens the store, applies migrations and wires the service.
@@ -73,7 +75,20 @@ func (a *app) init(ctx context.Context) error {
 	}
 	a.metrics = metrics.New(a.store.DB().DB, hasher.QueueLength)
 	hasher.ObserveWait(a.metrics.HashWait)
-	a.svc = auth.NewService(a.store, tokens, hasher, auth.ServiceOptions{
+	var store auth.Store = a.store
+	if cfg.CacheEntries > 0 {
+		// On PostgreSQL the cache is bypassed until the change listener
+		// (started by serve) hears changes; on SQLite this process makes
+		// every change through the cache but the CLI's, which resync finds.
+		a.cache = cache.New(a.store, cache.Options{Entries: cfg.CacheEntries, Live: a.store.Dialect() != db.Postgres})
+		a.metrics.ObserveCache(func() metrics.CacheStats {
+			st := a.cache.CacheStats()
+			return metrics.CacheStats{Hits: st.Hits, Misses: st.Misses, Evictions: st.Evictions,
+				Users: st.Users, Sessions: st.Sessions, Tokens: st.Tokens, Capacity: cfg.CacheEntries, Live: st.Live}
+		})
+		store = a.cache
+	}
+	a.svc = auth.NewService(store, tokens, hasher, auth.ServiceOptions{
 		ReuseGrace: cfg.ReuseGrace, RateLimits: cfg.RateLimits, AuditRetention: cfg.AuditRetention, Logger: a.log,
 		OnEvent: func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) },
 		CSRF:    cfg.Transport.Cookies,
@@ -157,6 +172,10 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go a.svc.RunPruner(bgCtx, a.cfg.PruneInterval)
+	if a.cache != nil {
+		go a.store.Listen(bgCtx, a.log, a.cache.Apply, a.cache.SetLive)
+		go a.cache.RunResync(bgCtx, a.resyncInterval(), a.log)
+	}
 	if a.svc.Tokens().SigningKey().Public() {
 		go a.svc.RunKeyRefresh(bgCtx, keyRefreshInterval)
 	}
@@ -189,6 +208,19 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// resyncInterval is CACHE_RESYNC_INTERVAL or the store's default: on
+// PostgreSQL NOTIFY carries changes at once and resync only repairs; on
+// SQLite resync is how another process's changes (the CLI's) arrive.
+func (a *app) resyncInterval() time.Duration {
+	switch {
+	case a.cfg.CacheResync > 0:
+		return a.cfg.CacheResync
+	case a.store.Dialect() == db.Postgres:
+		return 30 * time.Second
+	}
+	return time.Second
 }
 
 // keyRefreshInterval is how often a server re-reads the accepted public

@@ -65,6 +65,8 @@ var settings = []setting{
 	{"QUERY_MAX_COMPLEXITY", "500", "gqlgen complexity limit (a credential mutation costs 100)"},
 	{"QUERY_MAX_TOKENS", "5000", "parser token limit"},
 	{"OPERATION_TIMEOUT", "10s", "longest one GraphQL operation may run"},
+	{"CACHE_ENTRIES", "50000", "users, sessions and tokens each kept in memory for authenticated requests (LRU bound); 0 disables the cache"},
+	{"CACHE_RESYNC_INTERVAL", "", "how often the cache re-reads recent changes; default 30s on PostgreSQL (where NOTIFY is the fast path), 1s on SQLite (catches CLI changes)"},
 	{"PRUNE_INTERVAL", "10m", "how often expired sessions, revocations, throttles and old audit events are deleted"},
 	{"AUDIT_RETENTION", "2160h", "how long audit events are kept (90 days); 0 keeps them forever"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
@@ -101,6 +103,8 @@ type config struct {
 	Limits          graph.Limits
 	OpTimeout       time.Duration
 	PruneInterval   time.Duration
+	CacheEntries    int
+	CacheResync     time.Duration // 0: the store's default
 	AuditRetention  time.Duration
 	Metrics         bool
 	MetricsAddr     string
@@ -262,6 +266,10 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	c.OpTimeout = dur("OPERATION_TIMEOUT", 100*time.Millisecond)
 	c.PruneInterval = dur("PRUNE_INTERVAL", time.Second)
+	c.CacheEntries = int(uint32v("CACHE_ENTRIES", 0))
+	if get("CACHE_RESYNC_INTERVAL") != "" {
+		c.CacheResync = dur("CACHE_RESYNC_INTERVAL", 100*time.Millisecond)
+	}
 	c.AuditRetention = dur("AUDIT_RETENTION", 0)
 	c.Metrics = boolean("METRICS", true)
 	c.MetricsAddr = get("METRICS_ADDR")

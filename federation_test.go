@@ -91,11 +91,13 @@ func TestFederationEntities(t *testing.T) {
 
 		// An ADMIN resolves anyone, in one batch; an unknown id is null.
 		s.cli(t, "", "user", "set-role", "--email", "alice@example.com", "--role", "admin")
-		r = s.do(t, alice.access, entitiesQuery, map[string]any{"r": []any{
-			map[string]any{"__typename": "User", "id": bobID},
-			map[string]any{"__typename": "User", "id": aliceID},
-			map[string]any{"__typename": "User", "id": "no-such-user"},
-		}})
+		r = eventually(t, func() *gqlResponse {
+			return s.do(t, alice.access, entitiesQuery, map[string]any{"r": []any{
+				map[string]any{"__typename": "User", "id": bobID},
+				map[string]any{"__typename": "User", "id": aliceID},
+				map[string]any{"__typename": "User", "id": "no-such-user"},
+			}})
+		}, succeeds)
 		ents = ok(t, r)["_entities"].([]any)
 		if len(ents) != 3 || ents[0].(map[string]any)["email"] != "bob@example.com" ||
 			ents[1].(map[string]any)["role"] != "ADMIN" || ents[2] != nil {

@@ -279,3 +279,30 @@ func tryDo(url, token, query string, vars map[string]any) (*gqlResponse, error) 
 	}
 	return out, nil
 }
+
+// changeDelay bounds how long a change made outside this server (by the
+// CLI, or another replica) may take to reach its cache: NOTIFY on
+// PostgreSQL, the 1 s resync on SQLite.
+const changeDelay = 3 * time.Second
+
+// eventually polls op until accept takes its answer or changeDelay passes,
+// and returns the last answer for the test's own assertions.
+func eventually(t *testing.T, op func() *gqlResponse, accept func(*gqlResponse) bool) *gqlResponse {
+	t.Helper()
+	deadline := time.Now().Add(changeDelay)
+	for {
+		r := op()
+		if accept(r) || time.Now().After(deadline) {
+			return r
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// failsWith accepts a response whose first error has code.
+func failsWith(code string) func(*gqlResponse) bool {
+	return func(r *gqlResponse) bool { return len(r.Errors) > 0 && r.Errors[0].Extensions["code"] == code }
+}
+
+// succeeds accepts a response without errors.
+func succeeds(r *gqlResponse) bool { return len(r.Errors) == 0 }

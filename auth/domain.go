@@ -156,3 +156,39 @@ type PublishedKey struct {
 	CreatedAt time.Time  `db:"created_at"`
 	RetiredAt *time.Time `db:"retired_at"` // when another key took over; nil while in use
 }
+
+// ChangeKind says what kind of cached row changed.
+type ChangeKind byte
+
+// The kinds of change a cache must hear of.
+const (
+	ChangeUser    ChangeKind = 'u' // role, disabled state, password or email; or deleted
+	ChangeSession ChangeKind = 's' // ended (revoked or deleted)
+	ChangeToken   ChangeKind = 't' // a jti was revoked
+)
+
+// Change names one row that changed, as announced between replicas.
+type Change struct {
+	Kind ChangeKind
+	ID   string
+}
+
+// ParseChange reads a change announcement ("u:<id>", "s:<id>", "t:<jti>").
+func ParseChange(s string) (Change, bool) {
+	if len(s) < 3 || s[1] != ':' {
+		return Change{}, false
+	}
+	switch k := ChangeKind(s[0]); k {
+	case ChangeUser, ChangeSession, ChangeToken:
+		return Change{Kind: k, ID: s[2:]}, true
+	}
+	return Change{}, false
+}
+
+// SessionRotation is a refresh's rotation of a session's refresh token.
+type SessionRotation struct {
+	SessionID, UserID string
+	JTI               string // the presented refresh token's jti
+	NewJTI            string
+	Now, ExpiresAt    time.Time
+}

@@ -259,6 +259,18 @@ func (s *Service) refresh(ctx context.Context, raw string, csrf *string) (*AuthR
 		}
 	}
 	now := s.now().UTC()
+	// The fast path, one statement: the common case of a current token.
+	newJTI := NewID()
+	u, err := s.store.RotateSession(ctx, SessionRotation{SessionID: claims.SessionID, UserID: claims.Subject,
+		JTI: claims.ID, NewJTI: newJTI, Now: now, ExpiresAt: now.Add(s.tokens.RefreshTTL())})
+	if err == nil {
+		return s.issuePair(u, &Session{ID: claims.SessionID, RefreshJTI: newJTI}, false)
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, wrap(err)
+	}
+	// The slow path decides, under the session's row lock, between a
+	// retry inside the grace window, reuse, and a session that has ended.
 	var res *AuthResult
 	var reused bool
 	err = s.store.Tx(ctx, func(q Queries) error {

@@ -46,6 +46,11 @@ type Queries interface {
 	// SessionForUpdate reads a session and, inside a Tx, locks it against
 	// concurrent rotation until the Tx ends. ErrNotFound when absent.
 	SessionForUpdate(ctx context.Context, id string) (*Session, error)
+	// RotateSession is a refresh's fast path, one statement: when the
+	// session is live, its current refresh jti is r.JTI and its user is
+	// enabled, it moves the session to r.NewJTI and returns the user;
+	// otherwise ErrNotFound and nothing changes.
+	RotateSession(ctx context.Context, r SessionRotation) (*User, error)
 	// UpdateSession writes back the rotation fields, last use and expiry of s.
 	UpdateSession(ctx context.Context, s *Session) error
 	// RevokeSession ends one session; ending an ended session is a no-op.
@@ -91,6 +96,10 @@ type Queries interface {
 	// matter at now, and audit events older than auditBefore (zero: keep
 	// all), and returns how many rows it removed.
 	Prune(ctx context.Context, now, auditBefore time.Time) (int64, error)
+
+	// ChangedSince lists the users, ended sessions and revoked tokens
+	// changed at or after since, for a cache's periodic resync.
+	ChangedSince(ctx context.Context, since time.Time) ([]Change, error)
 
 	// Setting returns a stored setting, creating it with create() when it
 	// does not exist yet. Replicas starting at once agree on one value.

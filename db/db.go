@@ -31,7 +31,8 @@ const (
 // Store implements auth.Store on a sqlx connection pool.
 type Store struct {
 	queries
-	db *sqlx.DB
+	db  *sqlx.DB
+	dsn string // for the change listener's own connection
 }
 
 var _ auth.Store = (*Store)(nil)
@@ -64,7 +65,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("db: connect to %s: %w", redact(databaseURL), err)
 	}
-	return &Store{queries: queries{ext: db, dialect: driver}, db: db}, nil
+	return &Store{queries: queries{ext: db, dialect: driver}, db: db, dsn: dsn}, nil
 }
 
 func parseURL(databaseURL string) (driver, dsn string, err error) {
@@ -72,13 +73,22 @@ func parseURL(databaseURL string) (driver, dsn string, err error) {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		// A connection attempt to an unreachable host must fail fast rather
 		// than hold a request until the client gives up.
-		if u, err := url.Parse(databaseURL); err == nil && u.Query().Get("connect_timeout") == "" {
-			q := u.Query()
-			q.Set("connect_timeout", "5")
-			u.RawQuery = q.Encode()
-			return Postgres, u.String(), nil
+		u, err := url.Parse(databaseURL)
+		if err != nil {
+			return Postgres, databaseURL, nil // lib/pq explains the problem better
 		}
-		return Postgres, databaseURL, nil
+		q := u.Query()
+		if q.Get("connect_timeout") == "" {
+			q.Set("connect_timeout", "5")
+		}
+		// lib/pq otherwise parses a parameterized query in one round trip
+		// and runs it in a second; with binary_parameters it pipelines
+		// Parse/Bind/Execute, halving the round trips of every query.
+		if q.Get("binary_parameters") == "" {
+			q.Set("binary_parameters", "yes")
+		}
+		u.RawQuery = q.Encode()
+		return Postgres, u.String(), nil
 	case databaseURL == "" || strings.HasPrefix(databaseURL, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//")
 		if path == "" {

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gqlauth/gqlauth/auth"
@@ -93,4 +94,47 @@ func (q queries) RevokeUserSession(ctx context.Context, userID, sessionID string
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// rotateWhere is the condition of a refresh's fast path: the presented jti
+// is current, the session live, its user enabled.
+const rotateWhere = `id = ? AND user_id = ? AND refresh_jti = ? AND revoked_at IS NULL AND expires_at > ?
+	AND EXISTS (SELECT 1 FROM users WHERE users.id = sessions.user_id AND users.disabled_at IS NULL)`
+
+// RotateSession rotates a session's refresh token in one statement. On
+// PostgreSQL the update and the user's row come back in one round trip
+// (a data-modifying CTE); its row lock makes a racing refresh of the same
+// token wait, re-check, and fall to the slow path. SQLite, in process,
+// takes two statements.
+func (q queries) RotateSession(ctx context.Context, r auth.SessionRotation) (*auth.User, error) {
+	now := r.Now.UTC()
+	args := []any{now, r.NewJTI, now, r.ExpiresAt.UTC(), r.SessionID, r.UserID, r.JTI, now}
+	const set = `UPDATE sessions SET prev_refresh_jti = refresh_jti, rotated_at = ?, refresh_jti = ?, last_used_at = ?, expires_at = ?
+		WHERE ` + rotateWhere
+	var u auth.User
+	if q.dialect == Postgres {
+		err := q.get(ctx, &u, `WITH s AS (`+set+` RETURNING user_id)
+			SELECT `+prefixed("u.", userCols)+` FROM users u JOIN s ON u.id = s.user_id`, args...)
+		if err != nil {
+			return nil, notFound(err, "rotate session")
+		}
+		return utcUser(&u), nil
+	}
+	res, err := q.exec(ctx, set, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: rotate session: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return nil, errNotFound
+	}
+	return q.UserByID(ctx, r.UserID)
+}
+
+// prefixed qualifies each of a comma-separated column list.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
 }

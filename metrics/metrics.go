@@ -84,3 +84,41 @@ func (m *Metrics) SecurityEvent(typ string) { m.securityEvents.WithLabelValues(t
 
 // HashWait records how long a hash waited for a worker.
 func (m *Metrics) HashWait(d time.Duration) { m.hashWait.Observe(d.Seconds()) }
+
+// CacheStats is what the auth cache reports (see package cache).
+type CacheStats struct {
+	Hits, Misses, Evictions uint64
+	Users, Sessions, Tokens int
+	Capacity                int
+	Live                    bool
+}
+
+// ObserveCache exports the auth cache's hit and miss counts, its entries
+// per kind against their bound, and whether it is live (hearing changes)
+// or bypassed.
+func (m *Metrics) ObserveCache(read func() CacheStats) {
+	counter := func(name, help string, f func(CacheStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(read())) })
+	}
+	entries := func(kind string, f func(CacheStats) int) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gqlauth_cache_entries", Help: "Entries in the auth cache, by kind.",
+			ConstLabels: prometheus.Labels{"kind": kind}}, func() float64 { return float64(f(read())) })
+	}
+	m.reg.MustRegister(
+		counter("gqlauth_cache_hits_total", "Authenticated requests answered from memory.", func(s CacheStats) uint64 { return s.Hits }),
+		counter("gqlauth_cache_misses_total", "Authenticated requests that read the database.", func(s CacheStats) uint64 { return s.Misses }),
+		counter("gqlauth_cache_evictions_total", "Entries forgotten because their row changed.", func(s CacheStats) uint64 { return s.Evictions }),
+		entries("users", func(s CacheStats) int { return s.Users }),
+		entries("sessions", func(s CacheStats) int { return s.Sessions }),
+		entries("tokens", func(s CacheStats) int { return s.Tokens }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gqlauth_cache_capacity", Help: "The bound on entries of each kind."},
+			func() float64 { return float64(read().Capacity) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gqlauth_cache_live", Help: "1 while changes are heard and the cache is used; 0 while it is bypassed."},
+			func() float64 {
+				if read().Live {
+					return 1
+				}
+				return 0
+			}),
+	)
+}
