@@ -187,7 +187,11 @@ describe('in a browser', () => {
     }
   });
 
-  test('GraphiQL playground renders at /', async () => {
+  test('GraphiQL playground renders at /, and calls me with the CSRF header', async () => {
+    const email = 'playground@example.com';
+    const password = 'correct horse battery';
+    await register(srv.graphqlURL, email, password);
+
     const context = await browser.newContext();
     const page = await context.newPage();
     const pageErrors = [];
@@ -201,11 +205,33 @@ describe('in a browser', () => {
       assert.deepEqual(misses, [], 'CDN files not available locally');
       assert.equal(await page.title(), 'gqlauth');
 
-      // The page talks to /graphql: run a query from the editor.
-      const editor = page.locator('.graphiql-query-editor .CodeMirror').first();
-      await editor.evaluate((el) => el.CodeMirror.setValue('{ _service { sdl } }'));
+      // Log in from the page's origin, as an app on it would: the browser
+      // keeps the cookies, the page gets the CSRF value.
+      const csrf = await page.evaluate(async ([e, p]) => {
+        const r = await fetch('/graphql', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ query: `mutation { login(input: {email: "${e}", password: "${p}"}) { csrfToken } }` }),
+        });
+        return (await r.json()).data.login.csrfToken;
+      }, [email, password]);
+      assert.ok(csrf);
+
+      const setEditor = (locator, text) => locator.evaluate((el, t) => el.CodeMirror.setValue(t), text);
+      const response = page.locator('.graphiql-response');
+      await setEditor(page.locator('.graphiql-query-editor .CodeMirror').first(), '{ me { email } }');
+
+      // GraphiQL sends the cookies (same origin) but not the header: refused.
       await page.locator('.graphiql-execute-button').click();
-      await page.locator('.graphiql-response').getByText('@key').first().waitFor();
+      await response.getByText('CSRF_FAILED').first().waitFor();
+
+      // With X-CSRF-Token in the Headers tab, `me` answers.
+      await page.getByRole('button', { name: 'Headers' }).click();
+      const headers = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror');
+      await headers.waitFor();
+      await setEditor(headers, JSON.stringify({ 'X-CSRF-Token': csrf }, null, 2));
+      await page.locator('.graphiql-execute-button').click();
+      await response.getByText(email).first().waitFor();
 
       await page.screenshot({ path: join(artifacts, 'playground.png'), fullPage: true });
       assert.deepEqual(pageErrors, []);
