@@ -26,8 +26,12 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzGraphQLEndpoint$$' -fuzztime=$(FUZZTIME) .
 
 # End-to-end tests with real JavaScript tooling (Node's test runner): the
-# server, built from this tree, against Apollo's federation tools and others.
+# server, built from this tree, against Apollo's federation tools, jose,
+# Apollo Client, and headless Chromium (/usr/bin/chromium, or CHROMIUM_PATH)
+# driving the example React app, built here first. Screenshots go to
+# e2e/artifacts/.
 e2e:
+	cd examples/react-apollo && npm ci --no-audit --no-fund && npm run build
 	cd e2e && npm ci --no-audit --no-fund && npm test
 
 vet:

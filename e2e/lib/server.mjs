@@ -36,6 +36,23 @@ export function buildServer() {
   return built;
 }
 
+/** A new empty directory, removed when the test process exits. */
+export function tempDir(prefix = 'tmp') {
+  return mkdtempSync(join(workDir, `${prefix}-`));
+}
+
+/**
+ * Runs `gqlauth keys generate --algorithm alg` into a new file (in a
+ * temporary directory unless path is given); resolves to the file's path.
+ */
+export async function generateKey(alg, path = join(tempDir('key'), `${alg.toLowerCase()}.pem`)) {
+  const bin = await buildServer();
+  const args = ['keys', 'generate', '--algorithm', alg, '--out', path];
+  if (alg === 'RS256') args.push('--rsa-bits', '2048');
+  await runCLI(bin, {}, args);
+  return path;
+}
+
 /** The environment of a test server: cheap hashing, quiet logs, loose throttles. */
 export function testEnv(dbURL, env = {}) {
   return {
