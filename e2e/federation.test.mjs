@@ -190,8 +190,15 @@ describe('Apollo Federation', () => {
 
     test('an ADMIN resolves any account through the gateway', async () => {
       await auth.cli('user', 'set-role', '--email', 'alice@example.com', '--role', 'admin');
-      const d = await gqlData(gateway.url, 'query($id: ID!) { latestReview(authorId: $id) { author { email role reviews { body } } } }',
-        { variables: { id: bob.user.id }, token: alice.accessToken });
+      // The CLI is another process: its change reaches the server's cache
+      // within a second (the SQLite resync), so wait for the promotion.
+      const q = 'query($id: ID!) { latestReview(authorId: $id) { author { email role reviews { body } } } }';
+      const opts = { variables: { id: bob.user.id }, token: alice.accessToken };
+      for (const deadline = Date.now() + 3000; Date.now() < deadline;) {
+        if (!(await gql(gateway.url, q, opts)).errors) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const d = await gqlData(gateway.url, q, opts);
       assert.deepEqual(d.latestReview.author, {
         email: 'bob@example.com',
         role: 'USER',
