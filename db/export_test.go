@@ -4,7 +4,9 @@ import "github.com/jmoiron/sqlx"
 
 // ParseURLForTest exposes parseURL: tests open connections of their own
 // with the DSN the server would use.
-func ParseURLForTest(databaseURL string) (driver, dsn string, err error) { return parseURL(databaseURL) }
+func ParseURLForTest(databaseURL string) (driver, dsn string, err error) {
+	return parseURL(databaseURL)
+}
 
 // NewStoreForTest wraps a pool a test opened itself (e.g. through a
 // counting dialer).
