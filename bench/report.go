@@ -263,6 +263,10 @@ func (rep *report) markdown() string {
 			errs = append(errs, fmt.Sprintf("- %s: %s", r.Name, r.Result.Load.ErrorSummary()))
 		}
 	}
+	if rep.rateLimited() {
+		notes = append(notes, fmt.Sprintf("- RATE_LIMITED without a rate limit in reach means the hashing pool was full: at most HASH_WORKERS + HASH_QUEUE = %d "+
+			"credential hashes may be in flight, and a closed loop lets slow logins pile up until more than that are.", 9*rep.HashWorkers))
+	}
 	p("\n### Notes\n\n")
 	if len(notes) == 0 {
 		notes = []string{"- none."}
@@ -288,6 +292,16 @@ func (rep *report) markdown() string {
 	p("\nRefresh on PostgreSQL should be one transaction of at most two round trips; that is not visible from outside, " +
 		"so the bench only measures the `refresh` row above.\n")
 	return b.String()
+}
+
+// rateLimited reports whether any scenario was answered RATE_LIMITED.
+func (rep *report) rateLimited() bool {
+	for _, r := range rep.Rows {
+		if r.Result != nil && r.Result.Load.ErrorKinds["RATE_LIMITED"] > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // drift is the largest relative difference between the before and after
