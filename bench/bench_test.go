@@ -67,12 +67,12 @@ func TestBenchRuns(t *testing.T) {
 			t.Errorf("%s: no RSS reading: %+v", r.Name, r.Result.Mem)
 		}
 	}
-	if len(rep.Baselines) != 2 {
-		t.Fatalf("%d baseline runs, want before and after", len(rep.Baselines))
-	}
-	for _, b := range rep.Baselines {
-		if b.HashRate <= 0 || b.Bare[opts.Conc] == nil || b.Bare[opts.Conc].RPS() <= 0 || b.Bare[opts.WideConc] == nil {
-			t.Errorf("baseline %s incomplete: %+v", b.When, b)
+	for i, r := range rep.Rows {
+		if want := scenarios[i].Floor; want != "" && (r.Floor == nil || r.Floor.Kind != want || r.Floor.Rate <= 0) {
+			t.Errorf("%s: floor %+v, want a %s measurement", r.Name, r.Floor, want)
+		}
+		if _, _, ok := rep.baseline(&rep.Rows[i]); !ok && (scenarios[i].Floor != "" || r.Name == "me-under-login") {
+			t.Errorf("%s: no ratio to its baseline", r.Name)
 		}
 	}
 	md, err := os.ReadFile(out)

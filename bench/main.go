@@ -234,17 +234,17 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (*report
 			r.bare.stop(5 * time.Second) //nolint:errcheck // killed if it does not stop
 		}
 	}()
-	// The baselines run before and after the scenarios: on a machine shared
-	// with other work, a floor that moved during the run shows up as two
-	// different figures instead of skewing every ratio unseen.
-	if err := r.baselines(ctx, rep, "before"); err != nil {
-		return nil, err
-	}
+	rep.LoadAvg[0] = loadAverage()
 	for _, sc := range scenarios {
 		row := row{Name: sc.Name, What: sc.What, Conc: sc.Conc(&opts)}
 		if len(opts.Scenarios) > 0 && !slices.Contains(opts.Scenarios, sc.Name) {
 			rep.Rows = append(rep.Rows, row)
 			continue
+		}
+		if sc.Floor != "" {
+			if row.Floor, err = r.floor(ctx, sc.Floor, row.Conc, rep); err != nil {
+				return nil, err
+			}
 		}
 		r.logf("scenario %s (%d connections, %s + %s)", sc.Name, row.Conc, opts.Warmup, opts.Duration)
 		r.peakReset.Store(false)
@@ -265,9 +265,7 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (*report
 		row.Result = res
 		rep.Rows = append(rep.Rows, row)
 	}
-	if err := r.baselines(ctx, rep, "after"); err != nil {
-		return nil, err
-	}
+	rep.LoadAvg[1] = loadAverage()
 	rep.evaluate()
 	md := rep.markdown()
 	fmt.Fprint(stdout, md)
@@ -284,20 +282,23 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (*report
 	return rep, nil
 }
 
-// baselines measures the floors: the hash rate, then the bare handler at
-// the `me` concurrencies.
-func (r *runner) baselines(ctx context.Context, rep *report, when string) error {
-	b := baselineRun{When: when, Bare: map[int]*loadResult{}}
-	r.logf("baseline (%s): argon2id hash rate, %d workers, %s", when, rep.HashWorkers, r.opts.Duration)
-	rate, err := hashRate(ctx, rep.Params, rep.HashWorkers, r.opts.Duration)
-	if err != nil {
-		return fmt.Errorf("hash rate: %w", err)
+// floor measures a baseline right before the scenario it is the floor of:
+// on a machine shared with other work, a floor measured minutes away from
+// its scenario would compare two different machines. kind is floorHash
+// (the hash rate with the server's HASH_WORKERS) or floorBare (the bare
+// handler at conc connections).
+func (r *runner) floor(ctx context.Context, kind string, conc int, rep *report) (*floor, error) {
+	if kind == floorHash {
+		r.logf("baseline: argon2id hash rate, %d workers, %s", rep.HashWorkers, r.opts.Duration)
+		rate, err := hashRate(ctx, rep.Params, rep.HashWorkers, r.opts.Duration)
+		if err != nil {
+			return nil, fmt.Errorf("hash rate: %w", err)
+		}
+		return &floor{Kind: kind, Conc: rep.HashWorkers, Rate: rate}, nil
 	}
-	b.HashRate = rate
-
 	ss, err := r.ensureSessions(ctx, r.opts.Conc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if r.bare == nil {
 		users := map[string]meUser{}
@@ -305,31 +306,34 @@ func (r *runner) baselines(ctx context.Context, rep *report, when string) error 
 			users[s.user.ID] = s.user
 		}
 		if r.bare, err = startBare(ctx, r.secret, users); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	r.logf("baseline: bare handler, %d connections, %s + %s", conc, r.opts.Warmup, r.opts.Duration)
 	c := &runner{opts: r.opts, endpoint: r.bare.URL + "/graphql"}
-	for _, conc := range []int{r.opts.Conc, r.opts.WideConc} {
-		if b.Bare[conc] != nil {
-			continue
-		}
-		r.logf("baseline (%s): bare handler, %d connections", when, conc)
-		res, err := c.load(ctx, conc, 0, func(ctx context.Context, c *gqlClient, w int) (string, string, error) {
-			return opMe(c.me(ctx, ss[w%len(ss)].pair.Access))
-		})
-		if err == nil {
-			err = r.bare.alive()
-		}
-		if err != nil {
-			return fmt.Errorf("bare handler: %w", err)
-		}
-		if res.Errors > 0 {
-			return fmt.Errorf("bare handler answered %d errors: %s", res.Errors, res.ErrorSummary())
-		}
-		b.Bare[conc] = res
+	res, err := c.load(ctx, conc, 0, func(ctx context.Context, c *gqlClient, w int) (string, string, error) {
+		return opMe(c.me(ctx, ss[w%len(ss)].pair.Access))
+	})
+	if err == nil {
+		err = r.bare.alive()
 	}
-	rep.Baselines = append(rep.Baselines, b)
-	return nil
+	if err != nil {
+		return nil, fmt.Errorf("bare handler: %w", err)
+	}
+	if res.Errors > 0 {
+		return nil, fmt.Errorf("bare handler answered %d errors: %s", res.Errors, res.ErrorSummary())
+	}
+	return &floor{Kind: kind, Conc: conc, Rate: res.RPS(), Load: res}, nil
+}
+
+// loadAverage is the machine's one-minute load average: more than its CPUs
+// means something else was running too.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 // newSecret is a JWT_SECRET as the README suggests generating one: 48

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"os"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -32,16 +31,24 @@ type report struct {
 	SeedTime    time.Duration
 	Params      auth.Argon2Params
 	HashWorkers int
-	Baselines   []baselineRun // before and after the scenarios
+	LoadAvg     [2]string // the one-minute load average before and after the scenarios
 	Rows        []row
 	Targets     []target
 }
 
-// baselineRun is one measurement of the floors.
-type baselineRun struct {
-	When     string  // "before" or "after" the scenarios
-	HashRate float64 // hashes/s
-	Bare     map[int]*loadResult
+// The kinds of floor.
+const (
+	floorBare = "bare" // the bare handler: JWT verification and `me` JSON
+	floorHash = "hash" // the raw argon2id hash rate
+)
+
+// floor is one baseline measurement, taken right before the scenario it is
+// compared with.
+type floor struct {
+	Kind string
+	Conc int         // connections (bare) or hashing goroutines (hash)
+	Rate float64     // requests/s or hashes/s
+	Load *loadResult // bare only
 }
 
 // row is one scenario; Result is nil when it was not run.
@@ -49,6 +56,7 @@ type row struct {
 	Name, What string
 	Conc       int
 	PeakReset  bool // VmHWM was reset before the scenario: the peak is the scenario's own
+	Floor      *floor
 	Result     *result
 }
 
@@ -69,45 +77,18 @@ func (rep *report) row(name string) *row {
 	return nil
 }
 
-// bare is the bare handler's best throughput at conc, before or after.
-// The best, because a floor is what the machine can do: a measurement
-// slowed by other work on the machine would flatter the ratios.
-func (rep *report) bare(conc int) *loadResult {
-	var best *loadResult
-	for _, b := range rep.Baselines {
-		if l := b.Bare[conc]; l != nil && (best == nil || l.RPS() > best.RPS()) {
-			best = l
-		}
-	}
-	return best
-}
-
-// hashRate is the best hash rate measured, before or after.
-func (rep *report) hashRate() float64 {
-	var best float64
-	for _, b := range rep.Baselines {
-		best = max(best, b.HashRate)
-	}
-	return best
-}
-
-// baseline is a row's reference and its ratio to it: throughput over the
-// bare handler at the same concurrency, over the hash rate, or p99 over
-// me-paced's. ok is false when the row has none.
+// baseline is a row's reference and its ratio to it: throughput over its
+// floor (the bare handler at the same concurrency, or the hash rate), or
+// p99 over me-paced's. ok is false when the row has none.
 func (rep *report) baseline(r *row) (ref string, ratio float64, ok bool) {
 	if r.Result == nil {
 		return "", 0, false
 	}
 	rps := r.Result.Load.RPS()
+	if f := r.Floor; f != nil && f.Rate > 0 {
+		return fmt.Sprintf("%s %s/s", f.Kind, fmtRate(f.Rate)), rps / f.Rate, true
+	}
 	switch r.Name {
-	case "me", "me-256", "mix":
-		if b := rep.bare(r.Conc); b != nil && b.RPS() > 0 {
-			return fmt.Sprintf("bare %.0f/s", b.RPS()), rps / b.RPS(), true
-		}
-	case "login", "register":
-		if h := rep.hashRate(); h > 0 {
-			return fmt.Sprintf("hash %.1f/s", h), rps / h, true
-		}
 	case "me-under-login":
 		if p := rep.row("me-paced"); p != nil && p.Result.Load.Percentile(99) > 0 {
 			return "p99 alone " + fmtDur(p.Result.Load.Percentile(99)),
@@ -191,27 +172,29 @@ func (rep *report) markdown() string {
 	}
 	p("| argon2id | %s; HASH_WORKERS %d (default: CPUs), HASH_QUEUE %d |\n", params, rep.HashWorkers, 8*rep.HashWorkers)
 	p("| load | %s warm-up + %s recorded per scenario; keep-alive HTTP/1.1 over loopback, one connection per worker |\n", o.Warmup, o.Duration)
-	p("| connections | %d (me, refresh, mix, me-paced, bare), %d (login, register, and the logins of me-under-login), %d (me-256) |\n", o.Conc, o.HashConc, o.WideConc)
+	p("| load average | %s before the scenarios, %s after (one minute; the bench alone keeps it near %d, more means other work shared the CPUs) |\n",
+		rep.LoadAvg[0], rep.LoadAvg[1], rep.Machine.NumCPU)
+	p("| connections | %d (me, refresh, mix, me-paced, me-under-login), %d (login, register, and the logins of me-under-login), %d (me-256) |\n", o.Conc, o.HashConc, o.WideConc)
 	p("| server | the real binary (`go build`), LOG_LEVEL=warn, METRICS=false, rate limits set out of reach |\n")
 	p("\nThe load generator, the server and (for its baseline) the bare handler share the machine's %d CPUs; "+
 		"latencies include the client's own time. Latency percentiles are exact (every request is recorded).\n\n", rep.Machine.NumCPU)
 
 	p("## Baselines\n\n")
-	p("Measured before and after the scenarios; ratios use the better of the two (the floor is what the machine can do).\n\n")
-	p("| baseline | when | connections / workers | throughput | p50 | p95 | p99 |\n|---|---|--:|--:|--:|--:|--:|\n")
-	for _, b := range rep.Baselines {
-		p("| argon2id hash rate (`auth.Hasher`, in the bench process) | %s | %d | %s hashes/s | | | |\n", b.When, rep.HashWorkers, fmtRate(b.HashRate))
-	}
-	for _, conc := range uniqueInts(o.Conc, o.WideConc) {
-		for _, b := range rep.Baselines {
-			if l := b.Bare[conc]; l != nil {
-				p("| bare handler: JWT check (`auth.Tokens.Parse`) + `me` JSON, own process | %s | %d | %s req/s | %s | %s | %s |\n",
-					b.When, conc, fmtRate(l.RPS()), fmtDur(l.Percentile(50)), fmtDur(l.Percentile(95)), fmtDur(l.Percentile(99)))
-			}
+	p("Each floor is measured right before the scenario it is compared with, so that both see the same machine.\n\n")
+	p("| baseline | before | connections / workers | throughput | p50 | p95 | p99 |\n|---|---|--:|--:|--:|--:|--:|\n")
+	for _, r := range rep.Rows {
+		switch f := r.Floor; {
+		case f == nil:
+		case f.Kind == floorHash:
+			p("| argon2id hash rate (`auth.Hasher`, in the bench process) | %s | %d | %s hashes/s | | | |\n", r.Name, f.Conc, fmtRate(f.Rate))
+		default:
+			l := f.Load
+			p("| bare handler: JWT check (`auth.Tokens.Parse`) + `me` JSON, own process | %s | %d | %s req/s | %s | %s | %s |\n",
+				r.Name, f.Conc, fmtRate(f.Rate), fmtDur(l.Percentile(50)), fmtDur(l.Percentile(95)), fmtDur(l.Percentile(99)))
 		}
 	}
 	if d := rep.drift(); d > 0.15 {
-		p("\n**The floors moved by up to %.0f%% between before and after: the machine was busier at one time than the other, and ratios are that uncertain.**\n", d*100)
+		p("\n**A floor measured twice moved by %.0f%% during the run: the machine was busier at one time than another, and ratios are about that uncertain.**\n", d*100)
 	}
 
 	p("\n## Scenarios\n\n")
@@ -304,36 +287,26 @@ func (rep *report) rateLimited() bool {
 	return false
 }
 
-// drift is the largest relative difference between the before and after
-// measurements of a floor.
+// drift is the largest relative spread between measurements of one floor
+// (the bare handler at one concurrency, or the hash rate) during the run.
 func (rep *report) drift() float64 {
-	if len(rep.Baselines) < 2 {
-		return 0
-	}
-	a, b := rep.Baselines[0], rep.Baselines[len(rep.Baselines)-1]
-	rel := func(x, y float64) float64 {
-		if max(x, y) == 0 {
-			return 0
+	lo, hi := map[string]float64{}, map[string]float64{}
+	for _, r := range rep.Rows {
+		if f := r.Floor; f != nil {
+			k := fmt.Sprint(f.Kind, f.Conc)
+			if _, ok := lo[k]; !ok || f.Rate < lo[k] {
+				lo[k] = f.Rate
+			}
+			hi[k] = max(hi[k], f.Rate)
 		}
-		return (max(x, y) - min(x, y)) / max(x, y)
 	}
-	d := rel(a.HashRate, b.HashRate)
-	for conc, l := range a.Bare {
-		if m := b.Bare[conc]; m != nil {
-			d = max(d, rel(l.RPS(), m.RPS()))
+	var d float64
+	for k := range hi {
+		if hi[k] > 0 {
+			d = max(d, (hi[k]-lo[k])/hi[k])
 		}
 	}
 	return d
-}
-
-func uniqueInts(xs ...int) []int {
-	var out []int
-	for _, x := range xs {
-		if !slices.Contains(out, x) {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // machine describes where the bench ran.

@@ -16,23 +16,26 @@ type scenario struct {
 	// Conc is the number of concurrent workers (connections); Rate, when
 	// set, paces them in total (requests/s) instead of running closed-loop.
 	Conc func(o *options) int
-	run  func(ctx context.Context, r *runner, conc int) (*result, error)
+	// Floor is the baseline measured right before the scenario and
+	// compared with it: floorBare, floorHash or "" for none.
+	Floor string
+	run   func(ctx context.Context, r *runner, conc int) (*result, error)
 }
 
 // scenarios is every scenario in report order. The order is part of the
 // method: me-256 runs right after me, before anything hashes, so that its
 // RSS is that of 256 connections and not argon2id's memory still held by
-// the heap; me-paced runs before me-under-login, which it is the reference
-// of.
+// the heap; me-paced runs right before me-under-login, which it is the
+// reference of.
 var scenarios = []scenario{
-	{"me", "`me` with a valid access token, closed loop", func(o *options) int { return o.Conc }, runMe},
-	{"me-256", "`me` over 256 connections, closed loop", func(o *options) int { return o.WideConc }, runMe},
-	{"refresh", "refresh, each worker rotating its own session's chain", func(o *options) int { return o.Conc }, runRefresh},
-	{"login", "login with the right password, seeded users in turn", func(o *options) int { return o.HashConc }, runLogin},
-	{"register", "register a new account", func(o *options) int { return o.HashConc }, runRegister},
-	{"mix", "90% me, 5% refresh, 5% login, closed loop", func(o *options) int { return o.Conc }, runMix},
-	{"me-paced", "`me` at a fixed rate, alone: the reference latency", func(o *options) int { return o.Conc }, runMePaced},
-	{"me-under-login", "`me` at the same rate while logins saturate the hashing pool", func(o *options) int { return o.Conc }, runMeUnderLogin},
+	{"me", "`me` with a valid access token, closed loop", func(o *options) int { return o.Conc }, floorBare, runMe},
+	{"me-256", "`me` over 256 connections, closed loop", func(o *options) int { return o.WideConc }, floorBare, runMe},
+	{"refresh", "refresh, each worker rotating its own session's chain", func(o *options) int { return o.Conc }, "", runRefresh},
+	{"login", "login with the right password, seeded users in turn", func(o *options) int { return o.HashConc }, floorHash, runLogin},
+	{"register", "register a new account", func(o *options) int { return o.HashConc }, floorHash, runRegister},
+	{"mix", "90% me, 5% refresh, 5% login, closed loop", func(o *options) int { return o.Conc }, floorBare, runMix},
+	{"me-paced", "`me` at a fixed rate, alone: the reference latency", func(o *options) int { return o.Conc }, "", runMePaced},
+	{"me-under-login", "`me` at the same rate while logins saturate the hashing pool", func(o *options) int { return o.Conc }, "", runMeUnderLogin},
 }
 
 // result is what one scenario measured.
