@@ -42,7 +42,7 @@ type options struct {
 	Conc        int           // me, refresh, mix, me-paced and the bare baseline
 	HashConc    int           // login and register: hash-bound, a deeper queue only adds latency
 	WideConc    int           // me-256
-	MeRate      float64       // paced `me` requests/s; 0: a quarter of what `me` reached
+	MeRate      float64       // paced `me` requests/s; 0: a tenth of what `me` reached
 	Scenarios   []string      // which scenarios to run; the report lists all
 	Out         string        // where to write the Markdown report; "" for nowhere
 	ServerBin   string        // a prebuilt server, instead of go build
@@ -84,7 +84,7 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	fs.IntVar(&o.Conc, "conc", 64, "connections for me, refresh, mix, me-paced and the bare baseline")
 	fs.IntVar(&o.HashConc, "hash-conc", 16, "connections for login and register (hash-bound)")
 	fs.IntVar(&o.WideConc, "wide-conc", 256, "connections for me-256")
-	fs.Float64Var(&o.MeRate, "me-rate", 0, "requests/s of paced me (me-paced, me-under-login); 0: a quarter of me's throughput")
+	fs.Float64Var(&o.MeRate, "me-rate", 0, "requests/s of paced me (me-paced, me-under-login); 0: a tenth of me's throughput")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default all): "+strings.Join(scenarioNames(), ","))
 	fs.StringVar(&o.Out, "out", "BENCHMARKS.md", "Markdown report file, relative to the repository root; empty: stdout only")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "use this gqlauth binary instead of building one")

@@ -197,17 +197,20 @@ func runMix(ctx context.Context, r *runner, conc int) (*result, error) {
 	return &result{Load: res, Conc: conc, Note: "by operation: " + strings.Join(parts, ", ")}, nil
 }
 
-// meRate is the paced `me` rate: -me-rate, or a quarter of what `me`
-// reached closed-loop in this run. A quarter leaves the server idle most of
-// the time, so latency is service time rather than queueing, as for an
-// interactive client; a latency measured at saturation would only restate
-// the throughput.
+// meRate is the paced `me` rate: -me-rate, or a tenth of what `me` reached
+// closed-loop in this run. A tenth leaves the server idle most of the time,
+// so latency is service time rather than queueing, as for an interactive
+// client, and stays so when logins take most of the CPUs: the comparison
+// then shows how much hashing delays `me`, not that a server with less CPU
+// left falls behind a rate it no longer sustains (which at a quarter it did
+// on PostgreSQL, where the database's processes want CPU too). A latency
+// measured at saturation would only restate the throughput.
 func (r *runner) meRate() float64 {
 	if r.opts.MeRate > 0 {
 		return r.opts.MeRate
 	}
 	if r.meRPS > 0 {
-		return max(10, r.meRPS/4)
+		return max(10, r.meRPS/10)
 	}
 	return 100
 }
