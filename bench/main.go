@@ -46,6 +46,7 @@ type options struct {
 	Scenarios   []string      // which scenarios to run; the report lists all
 	Out         string        // where to write the Markdown report; "" for nowhere
 	ServerBin   string        // a prebuilt server, instead of go build
+	Args        []string      // the command line, for the report
 	// Argon2 overrides, for the bench's own test only: the report then says
 	// that the parameters are not the server's defaults.
 	Argon2MemoryKiB, Argon2Time uint
@@ -72,7 +73,7 @@ func main() {
 }
 
 func parseFlags(args []string, errOut io.Writer) (options, error) {
-	var o options
+	o := options{Args: args}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.StringVar(&o.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "postgres://… to bench on PostgreSQL (in schema -pg-schema, dropped and recreated); empty: SQLite in a temporary directory")

@@ -156,7 +156,11 @@ func (rep *report) markdown() string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	o := rep.Opts
 	p("# gqlauth benchmarks\n\n")
-	p("Measured by `make bench` (`go run ./bench`) on %s.\n\n", rep.Date.Format("2006-01-02 15:04 MST"))
+	cmd := strings.Join(append([]string{"go run ./bench"}, o.Args...), " ")
+	if o.DatabaseURL != "" {
+		cmd = "DATABASE_URL=… " + cmd
+	}
+	p("Measured on %s by `make bench`: `%s`.\n\n", rep.Date.Format("2006-01-02 15:04 MST"), cmd)
 	p("## Setup\n\n")
 	p("| | |\n|---|---|\n")
 	p("| machine | %s, %d CPUs (`nproc`), %s RAM |\n", rep.Machine.CPU, rep.Machine.NumCPU, rep.Machine.Memory)
