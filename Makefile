@@ -3,7 +3,7 @@ GO ?= go
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test check generate vet fmt-check generate-check build fuzz e2e
+.PHONY: run test check generate vet fmt-check generate-check build fuzz e2e bench
 
 run:
 	$(GO) run .
@@ -46,3 +46,14 @@ generate:
 # Fails when the committed generated code differs from what the schema gives.
 generate-check: generate
 	@git diff --exit-code -- graph/ || (echo "generated code is stale: run 'make generate' and commit"; exit 1)
+
+# The end-to-end benchmark (issue #5): builds the server, seeds it, drives it
+# over loopback and writes BENCHMARKS.md. SQLite in a temporary directory by
+# default; DATABASE_URL=postgres://… make bench runs it in a schema of its
+# own (gqlauth_bench, dropped afterwards). BENCH_SCALE=1 seeds a million
+# users and revoked tokens; BENCH_DURATION sets the recorded time per
+# scenario; BENCH_FLAGS passes anything else (go run ./bench -h).
+BENCH_DURATION ?= 10s
+BENCH_FLAGS ?=
+bench:
+	$(GO) run ./bench -duration=$(BENCH_DURATION) $(if $(filter 1,$(BENCH_SCALE)),-scale=1000000) $(BENCH_FLAGS)
