@@ -137,6 +137,50 @@ func subject(c *auth.Claims) string {
 	return c.Subject
 }
 
+// floor measures a baseline right before the scenario it is the floor of:
+// on a machine shared with other work, a floor measured minutes away from
+// its scenario would compare two different machines. kind is floorHash
+// (the hash rate with the server's HASH_WORKERS) or floorBare (the bare
+// handler at conc connections).
+func (r *runner) floor(ctx context.Context, kind string, conc int, rep *report) (*floor, error) {
+	if kind == floorHash {
+		r.logf("baseline: argon2id hash rate, %d workers, %s", rep.HashWorkers, r.opts.Duration)
+		rate, err := hashRate(ctx, rep.Params, rep.HashWorkers, r.opts.Duration)
+		if err != nil {
+			return nil, fmt.Errorf("hash rate: %w", err)
+		}
+		return &floor{Kind: kind, Conc: rep.HashWorkers, Rate: rate}, nil
+	}
+	ss, err := r.ensureSessions(ctx, r.opts.Conc)
+	if err != nil {
+		return nil, err
+	}
+	if r.bare == nil {
+		users := map[string]meUser{}
+		for _, s := range ss {
+			users[s.user.ID] = s.user
+		}
+		if r.bare, err = startBare(ctx, r.secret, users); err != nil {
+			return nil, err
+		}
+	}
+	r.logf("baseline: bare handler, %d connections, %s + %s", conc, r.opts.Warmup, r.opts.Duration)
+	c := &runner{opts: r.opts, endpoint: r.bare.URL + "/graphql"}
+	res, err := c.load(ctx, conc, 0, func(ctx context.Context, c *gqlClient, w int) (string, string, error) {
+		return opMe(c.me(ctx, ss[w%len(ss)].pair.Access))
+	})
+	if err == nil {
+		err = r.bare.alive()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bare handler: %w", err)
+	}
+	if res.Errors > 0 {
+		return nil, fmt.Errorf("bare handler answered %d errors: %s", res.Errors, res.ErrorSummary())
+	}
+	return &floor{Kind: kind, Conc: conc, Rate: res.RPS(), Load: res}, nil
+}
+
 // hashRate is how many argon2id hashes per second workers goroutines
 // compute with params, through auth.Hasher as the server does (so salt
 // generation and PHC encoding are counted too). It runs in the bench

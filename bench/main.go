@@ -161,25 +161,7 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (*report
 	}
 	defer os.RemoveAll(tmp)
 
-	params := auth.DefaultArgon2Params
-	serverEnv := map[string]string{
-		"ADDR":      "127.0.0.1:0",
-		"LOG_LEVEL": "warn",
-		"METRICS":   "false",
-		// High enough never to trip: throttles are still counted in the
-		// database on every credential mutation, as in production, but do
-		// not refuse the bench's thousands of logins per account and IP.
-		"RATE_LIMIT_ACCOUNT": "1000000000",
-		"RATE_LIMIT_IP":      "1000000000",
-	}
-	if opts.Argon2MemoryKiB > 0 {
-		params.Memory = uint32(opts.Argon2MemoryKiB)
-		serverEnv["ARGON2_MEMORY_KIB"] = strconv.FormatUint(uint64(opts.Argon2MemoryKiB), 10)
-	}
-	if opts.Argon2Time > 0 {
-		params.Time = uint32(opts.Argon2Time)
-		serverEnv["ARGON2_TIME"] = strconv.FormatUint(uint64(opts.Argon2Time), 10)
-	}
+	serverEnv, params := serverSettings(opts)
 	rep.Params = params
 	rep.HashWorkers = runtime.NumCPU() // the server's HASH_WORKERS default
 
@@ -268,73 +250,55 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (*report
 	}
 	rep.LoadAvg[1] = loadAverage()
 	rep.evaluate()
-	md := rep.markdown()
-	fmt.Fprint(stdout, md)
-	if opts.Out != "" {
-		out := opts.Out
-		if !filepath.IsAbs(out) {
-			out = filepath.Join(root, out)
-		}
-		if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
-			return nil, err
-		}
-		r.logf("wrote %s", out)
+	if err := r.writeReport(rep, root, stdout); err != nil {
+		return nil, err
 	}
 	return rep, nil
 }
 
-// floor measures a baseline right before the scenario it is the floor of:
-// on a machine shared with other work, a floor measured minutes away from
-// its scenario would compare two different machines. kind is floorHash
-// (the hash rate with the server's HASH_WORKERS) or floorBare (the bare
-// handler at conc connections).
-func (r *runner) floor(ctx context.Context, kind string, conc int, rep *report) (*floor, error) {
-	if kind == floorHash {
-		r.logf("baseline: argon2id hash rate, %d workers, %s", rep.HashWorkers, r.opts.Duration)
-		rate, err := hashRate(ctx, rep.Params, rep.HashWorkers, r.opts.Duration)
-		if err != nil {
-			return nil, fmt.Errorf("hash rate: %w", err)
-		}
-		return &floor{Kind: kind, Conc: rep.HashWorkers, Rate: rate}, nil
+// writeReport prints the report and writes it to -out, relative to the
+// repository root.
+func (r *runner) writeReport(rep *report, root string, stdout io.Writer) error {
+	md := rep.markdown()
+	fmt.Fprint(stdout, md)
+	if r.opts.Out == "" {
+		return nil
 	}
-	ss, err := r.ensureSessions(ctx, r.opts.Conc)
-	if err != nil {
-		return nil, err
+	out := r.opts.Out
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
 	}
-	if r.bare == nil {
-		users := map[string]meUser{}
-		for _, s := range ss {
-			users[s.user.ID] = s.user
-		}
-		if r.bare, err = startBare(ctx, r.secret, users); err != nil {
-			return nil, err
-		}
+	if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
+		return err
 	}
-	r.logf("baseline: bare handler, %d connections, %s + %s", conc, r.opts.Warmup, r.opts.Duration)
-	c := &runner{opts: r.opts, endpoint: r.bare.URL + "/graphql"}
-	res, err := c.load(ctx, conc, 0, func(ctx context.Context, c *gqlClient, w int) (string, string, error) {
-		return opMe(c.me(ctx, ss[w%len(ss)].pair.Access))
-	})
-	if err == nil {
-		err = r.bare.alive()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("bare handler: %w", err)
-	}
-	if res.Errors > 0 {
-		return nil, fmt.Errorf("bare handler answered %d errors: %s", res.Errors, res.ErrorSummary())
-	}
-	return &floor{Kind: kind, Conc: conc, Rate: res.RPS(), Load: res}, nil
+	r.logf("wrote %s", out)
+	return nil
 }
 
-// loadAverage is the machine's one-minute load average: more than its CPUs
-// means something else was running too.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
+// serverSettings is the server's environment, less the store and the
+// secret, and the argon2id parameters it will hash with: its defaults
+// unless a test overrides them.
+func serverSettings(opts options) (map[string]string, auth.Argon2Params) {
+	params := auth.DefaultArgon2Params
+	env := map[string]string{
+		"ADDR":      "127.0.0.1:0",
+		"LOG_LEVEL": "warn",
+		"METRICS":   "false",
+		// High enough never to trip: throttles are still counted in the
+		// database on every credential mutation, as in production, but do
+		// not refuse the bench's thousands of logins per account and IP.
+		"RATE_LIMIT_ACCOUNT": "1000000000",
+		"RATE_LIMIT_IP":      "1000000000",
 	}
-	return strings.Fields(string(b))[0]
+	if opts.Argon2MemoryKiB > 0 {
+		params.Memory = uint32(opts.Argon2MemoryKiB)
+		env["ARGON2_MEMORY_KIB"] = strconv.FormatUint(uint64(opts.Argon2MemoryKiB), 10)
+	}
+	if opts.Argon2Time > 0 {
+		params.Time = uint32(opts.Argon2Time)
+		env["ARGON2_TIME"] = strconv.FormatUint(uint64(opts.Argon2Time), 10)
+	}
+	return env, params
 }
 
 // newSecret is a JWT_SECRET as the README suggests generating one: 48

@@ -349,6 +349,16 @@ func readMachine() machine {
 	return m
 }
 
+// loadAverage is the machine's one-minute load average: more than its CPUs
+// means something else was running too.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
+}
+
 // fmtDur prints a latency with three significant figures in ms (µs below
 // 1 ms), so that columns read alike.
 func fmtDur(d time.Duration) string {
