@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -57,7 +56,7 @@ var settings = []setting{
 	{"RATE_LIMIT_ACCOUNT", "10", "login/register/changePassword attempts per account per window; 0 disables"},
 	{"RATE_LIMIT_IP", "100", "credential attempts (failed refreshes) per client IP per window; 0 disables"},
 	{"RATE_LIMIT_WINDOW", "15m", "rate-limit window; a client over a limit waits for its end"},
-	{"HASH_WORKERS", "", "concurrent password hashes; default: the number of CPUs"},
+	{"HASH_WORKERS", "", "concurrent password hashes; default: CPUs minus one (at least 1), leaving a core for token checks"},
 	{"HASH_QUEUE", "", "hashes that may wait for a worker before RATE_LIMITED; default 8 per worker"},
 	{"MAX_BODY_BYTES", "1048576", "largest GraphQL request body"},
 	{"QUERY_MAX_DEPTH", "12", "deepest selection nesting"},
@@ -249,7 +248,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	c.RateLimits.PerAccount = int(uint32v("RATE_LIMIT_ACCOUNT", 0))
 	c.RateLimits.PerIP = int(uint32v("RATE_LIMIT_IP", 0))
 	c.RateLimits.Window = dur("RATE_LIMIT_WINDOW", time.Second)
-	c.HashWorkers = runtime.NumCPU()
+	c.HashWorkers = auth.DefaultHashWorkers()
 	if get("HASH_WORKERS") != "" {
 		c.HashWorkers = int(uint32v("HASH_WORKERS", 1))
 	}

@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	log := newLogger(cfg, stderr)
 	switch cmd {
 	case "serve":
+		tuneGC(getenv, cfg, log)
 		return cmdServe(ctx, cfg, log, rest, stdout)
 	case "migrate":
 		return cmdMigrate(ctx, cfg, log, rest, stdout)

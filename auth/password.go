@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -42,6 +43,12 @@ type Hasher struct {
 	dummy  string // verified against when the email is unknown
 	pool   *hashPool
 }
+
+// DefaultHashWorkers is how many hashes run at once unless configured: one
+// per CPU but one, so that a flood of logins, each argon2id hash holding a
+// core for tens of milliseconds, always leaves a core for the requests
+// that only check a token.
+func DefaultHashWorkers() int { return max(1, runtime.NumCPU()-1) }
 
 // NewHasher returns a Hasher for params that runs at most workers hashes at
 // once with at most queue callers waiting.

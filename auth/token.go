@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // TokenType tells access tokens from refresh tokens. A token of one type is
@@ -51,7 +53,16 @@ type TokenConfig struct {
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
 	Leeway     time.Duration // clock skew tolerated on exp, nbf and iat
+	// VerifiedCache bounds how many verified access tokens are remembered,
+	// so that a client's next request with the same token skips decoding
+	// and signature checking (the lifetimes are checked again every
+	// time). 0 means DefaultVerifiedCache; negative disables it.
+	VerifiedCache int
 }
+
+// DefaultVerifiedCache is the default bound of the verified-token cache:
+// tokens are about 400 bytes, but only their SHA-256 and claims are kept.
+const DefaultVerifiedCache = 10_000
 
 // MaxTokenBytes bounds a token before any parsing (RFC 8725 §3.1 advice
 // against resource exhaustion); real tokens are well under 1 KiB.
@@ -69,6 +80,11 @@ type Tokens struct {
 	// keys are the keys tokens are accepted from, by kid: the signing key
 	// and, after a rotation, the keys whose tokens may still be alive.
 	keys atomic.Pointer[map[string]*VerifyKey]
+
+	// verified remembers access tokens that passed Parse, by SHA-256 of
+	// the raw token; validator re-checks their lifetimes on each use.
+	verified  *lru.Cache[[sha256.Size]byte, *Claims]
+	validator *jwt.Validator
 
 	reloadMu sync.Mutex
 	source   func(context.Context) ([]*VerifyKey, error)
@@ -99,19 +115,25 @@ func NewTokens(cfg TokenConfig, now func() time.Time) (*Tokens, error) {
 	if now == nil {
 		now = time.Now
 	}
-	p := jwt.NewParser(
-		// The allow-list of algorithms; Parse further ties each kid to the
-		// one algorithm of its key, so "none" and RS/HS confusion are
-		// refused whatever the header claims.
-		jwt.WithValidMethods(Algorithms),
+	claimChecks := []jwt.ParserOption{
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithIssuer(cfg.Issuer),
 		jwt.WithAudience(cfg.Audience),
 		jwt.WithLeeway(cfg.Leeway),
 		jwt.WithTimeFunc(now),
-	)
-	t := &Tokens{cfg: cfg, parser: p, now: now, key: cfg.Key}
+	}
+	// The allow-list of algorithms; Parse further ties each kid to the one
+	// algorithm of its key, so "none" and RS/HS confusion are refused
+	// whatever the header claims.
+	p := jwt.NewParser(append([]jwt.ParserOption{jwt.WithValidMethods(Algorithms)}, claimChecks...)...)
+	t := &Tokens{cfg: cfg, parser: p, now: now, key: cfg.Key, validator: jwt.NewValidator(claimChecks...)}
+	if n := cfg.VerifiedCache; n >= 0 {
+		if n == 0 {
+			n = DefaultVerifiedCache
+		}
+		t.verified, _ = lru.New[[sha256.Size]byte, *Claims](n)
+	}
 	t.setKeys(nil)
 	return t, nil
 }
@@ -279,6 +301,16 @@ func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {
 		return nil, &Error{Code: CodeUnauthenticated, Reason: ReasonTokenInvalid, Message: "invalid token",
 			Err: fmt.Errorf("token of %d bytes exceeds %d", len(raw), MaxTokenBytes)}
 	}
+	var key [sha256.Size]byte
+	if t.verified != nil && want == AccessToken {
+		key = sha256.Sum256([]byte(raw))
+		if c, ok := t.verified.Get(key); ok {
+			if t.validator.Validate(c) == nil {
+				return c, nil
+			}
+			t.verified.Remove(key) // expired: the full parse below says so
+		}
+	}
 	c := &Claims{}
 	_, err := t.parser.ParseWithClaims(raw, c, func(tok *jwt.Token) (any, error) {
 		if typ, _ := tok.Header["typ"].(string); typ != tokenTyp {
@@ -311,6 +343,9 @@ func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {
 	if c.Subject == "" || c.ID == "" || c.SessionID == "" || c.IssuedAt == nil || c.NotBefore == nil {
 		return nil, &Error{Code: CodeUnauthenticated, Reason: ReasonTokenInvalid, Message: "invalid token",
 			Err: errors.New("token lacks a required claim")}
+	}
+	if t.verified != nil && want == AccessToken {
+		t.verified.Add(key, c) // shared: callers never modify claims
 	}
 	return c, nil
 }

@@ -229,3 +229,26 @@ func mustHMACKey(secret []byte) *SigningKey {
 	}
 	return k
 }
+
+// TestVerifiedCacheRechecksLifetimes: a remembered token is still refused
+// once it expires, and is never taken for a refresh token.
+func TestVerifiedCacheRechecksLifetimes(t *testing.T) {
+	c := &clock{time.Unix(1_800_000_000, 0)}
+	tk := newTestTokens(t, c)
+	iss, err := tk.Issue(AccessToken, testUser, "s1", "", "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := tk.Parse(iss.Token, AccessToken); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tk.Parse(iss.Token, RefreshToken); ErrorReason(err) != ReasonTokenInvalid {
+		t.Fatalf("an access token served as a refresh token: %v", err)
+	}
+	c.t = c.t.Add(15*time.Minute + 31*time.Second) // past exp and the 30 s leeway
+	if _, err := tk.Parse(iss.Token, AccessToken); ErrorReason(err) != ReasonTokenExpired {
+		t.Fatalf("a remembered token outlived its exp: %v", err)
+	}
+}

@@ -20,7 +20,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,7 +82,10 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "recorded time per scenario")
 	fs.DurationVar(&o.Warmup, "warmup", time.Second, "unrecorded warm-up before each scenario")
 	fs.IntVar(&o.Conc, "conc", 64, "connections for me, refresh, mix, me-paced and the bare baseline")
-	fs.IntVar(&o.HashConc, "hash-conc", 16, "connections for login and register (hash-bound)")
+	// Enough callers to keep every hashing worker busy with one waiting
+	// behind it, and well inside HASH_WORKERS + HASH_QUEUE (9 per worker),
+	// so that a closed loop measures hashing, not the pool refusing work.
+	fs.IntVar(&o.HashConc, "hash-conc", 4*auth.DefaultHashWorkers(), "connections for login and register (hash-bound)")
 	fs.IntVar(&o.WideConc, "wide-conc", 256, "connections for me-256")
 	fs.Float64Var(&o.MeRate, "me-rate", 0, "requests/s of paced me (me-paced, me-under-login); 0: a tenth of me's throughput")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default all): "+strings.Join(scenarioNames(), ","))
@@ -163,7 +165,7 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (*report
 
 	serverEnv, params := serverSettings(opts)
 	rep.Params = params
-	rep.HashWorkers = runtime.NumCPU() // the server's HASH_WORKERS default
+	rep.HashWorkers = auth.DefaultHashWorkers() // the server's HASH_WORKERS default
 
 	// The store: a fresh SQLite file, or a schema of our own on PostgreSQL,
 	// dropped first so that every run starts from the same state.

@@ -134,11 +134,17 @@ func (rep *report) evaluate() {
 			rss.Measured += " (peak since server start: VmHWM could not be reset)"
 		}
 	}
-	errs := target{What: "no errors in any scenario", Known: true, Met: true}
+	// RATE_LIMITED from a full hashing pool is the server shedding load as
+	// designed (a closed loop of logins outruns the hash); any other error
+	// is a failure.
+	errs := target{What: "no errors in any scenario (RATE_LIMITED back-pressure aside)", Known: true, Met: true}
 	var bad []string
 	for _, r := range rep.Rows {
-		if r.Result != nil && r.Result.Load.Errors > 0 {
-			bad = append(bad, fmt.Sprintf("%s: %d", r.Name, r.Result.Load.Errors))
+		if r.Result == nil {
+			continue
+		}
+		if n := r.Result.Load.Errors - r.Result.Load.ErrorKinds["RATE_LIMITED"]; n > 0 {
+			bad = append(bad, fmt.Sprintf("%s: %d", r.Name, n))
 		}
 	}
 	if len(bad) > 0 {
@@ -174,7 +180,7 @@ func (rep *report) markdown() string {
 	} else {
 		params += " (the server's defaults)"
 	}
-	p("| argon2id | %s; HASH_WORKERS %d (default: CPUs), HASH_QUEUE %d |\n", params, rep.HashWorkers, 8*rep.HashWorkers)
+	p("| argon2id | %s; HASH_WORKERS %d (default: CPUs - 1), HASH_QUEUE %d |\n", params, rep.HashWorkers, 8*rep.HashWorkers)
 	p("| load | %s warm-up + %s recorded per scenario; keep-alive HTTP/1.1 over loopback, one connection per worker |\n", o.Warmup, o.Duration)
 	p("| load average | %s before the scenarios, %s after (one minute; the bench alone keeps it near %d, more means other work shared the CPUs) |\n",
 		rep.LoadAvg[0], rep.LoadAvg[1], rep.Machine.NumCPU)

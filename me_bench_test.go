@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gqlauth/gqlauth/db/dbtest"
+)
+
+// BenchmarkMeHandler is the server's own cost of an authenticated `me`
+// (no network, no client): the full handler stack on a warm cache. Compare
+// with BenchmarkMeBare, the floor: verifying the same JWT and writing the
+// same JSON.
+func BenchmarkMeHandler(b *testing.B) {
+	env := testEnv(dbtest.SQLiteURL(b), map[string]string{"LOG_LEVEL": "warn"})
+	cfg, err := loadConfig(getenvFrom(env))
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := openApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { a.close() })
+	res, err := a.svc.Register(context.Background(), "bench@example.com", "password-123")
+	if err != nil {
+		b.Fatal(err)
+	}
+	auth := "Bearer " + res.Access.Token
+	const body = `{"query":"{ me { id email role } }"}`
+	do := func() *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", auth)
+		w := httptest.NewRecorder()
+		a.handler.ServeHTTP(w, r)
+		return w
+	}
+	if w := do(); !strings.Contains(w.Body.String(), "bench@example.com") {
+		b.Fatalf("me answered %d %s", w.Code, w.Body.String())
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			do()
+		}
+	})
+}
