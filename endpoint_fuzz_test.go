@@ -2,10 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,15 +14,7 @@ import (
 // shows an internal error.
 func FuzzGraphQLEndpoint(f *testing.F) {
 	env := testEnv("sqlite:"+f.TempDir()+"/fuzz.db", map[string]string{"LOG_LEVEL": "error"})
-	cfg, err := loadConfig(getenvFrom(env))
-	if err != nil {
-		f.Fatal(err)
-	}
-	a, err := openApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { a.close() })
+	a := openTestApp(f, env)
 	for _, seed := range []string{
 		`{"query":"{ me { id } }"}`,
 		`{"query":"mutation($i: RegisterInput!) { register(input: $i) { accessToken } }","variables":{"i":{"email":"f@x.io","password":"password-123"}}}`,

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,16 +15,7 @@ import (
 // with BenchmarkMeBare, the floor: verifying the same JWT and writing the
 // same JSON.
 func BenchmarkMeHandler(b *testing.B) {
-	env := testEnv(dbtest.SQLiteURL(b), map[string]string{"LOG_LEVEL": "warn"})
-	cfg, err := loadConfig(getenvFrom(env))
-	if err != nil {
-		b.Fatal(err)
-	}
-	a, err := openApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { a.close() })
+	a := openTestApp(b, testEnv(dbtest.SQLiteURL(b), map[string]string{"LOG_LEVEL": "warn"}))
 	res, err := a.svc.Register(context.Background(), "bench@example.com", "password-123")
 	if err != nil {
 		b.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -306,3 +307,19 @@ func failsWith(code string) func(*gqlResponse) bool {
 
 // succeeds accepts a response without errors.
 func succeeds(r *gqlResponse) bool { return len(r.Errors) == 0 }
+
+// openTestApp wires the app in process (no listener) on env, for
+// benchmarks and fuzzing that call its handler directly.
+func openTestApp(tb testing.TB, env map[string]string) *app {
+	tb.Helper()
+	cfg, err := loadConfig(getenvFrom(env))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := openApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.close() })
+	return a
+}

@@ -69,6 +69,12 @@ func (s *Service) User(ctx context.Context, id string) (*User, error) {
 	if _, err := s.RequireRole(ctx, RoleAdmin); err != nil {
 		return nil, err
 	}
+	return s.userOrNil(ctx, id)
+}
+
+// userOrNil reads a user for an admin: nil, not an error, when there is
+// none.
+func (s *Service) userOrNil(ctx context.Context, id string) (*User, error) {
 	u, err := s.store.UserByID(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
@@ -96,14 +102,7 @@ func (s *Service) UserEntity(ctx context.Context, id string) (*User, error) {
 	if err := p.CheckRole(RoleAdmin); err != nil {
 		return nil, err
 	}
-	u, err := s.store.UserByID(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, Internal(err)
-	}
-	return u, nil
+	return s.userOrNil(ctx, id)
 }
 
 // SetUserDisabled disables or enables an account as the admin in ctx.

@@ -59,16 +59,9 @@ func (s *Service) AcceptedKeys(ctx context.Context) ([]*VerifyKey, error) {
 // that retired keys leave the JWKS once their tokens are gone and a key
 // another replica started signing with appears in this one's JWKS.
 func (s *Service) RunKeyRefresh(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := s.tokens.Reload(ctx); err != nil && ctx.Err() == nil {
-				s.log.WarnContext(ctx, "reloading signing keys failed; keeping the previous set", "err", err)
-			}
+	every(ctx, interval, func() {
+		if err := s.tokens.Reload(ctx); err != nil && ctx.Err() == nil {
+			s.log.WarnContext(ctx, "reloading signing keys failed; keeping the previous set", "err", err)
 		}
-	}
+	})
 }

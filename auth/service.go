@@ -565,6 +565,19 @@ func (s *Service) Prune(ctx context.Context) (int64, error) {
 
 // RunPruner prunes every interval until ctx ends.
 func (s *Service) RunPruner(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() {
+		n, err := s.Prune(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "prune failed", "err", err)
+		} else if n > 0 {
+			s.log.InfoContext(ctx, "pruned expired records", "rows", n)
+		}
+	})
+}
+
+// every calls fn every interval until ctx ends: the loop of the service's
+// background jobs.
+func every(ctx context.Context, interval time.Duration, fn func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -572,12 +585,7 @@ func (s *Service) RunPruner(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := s.Prune(ctx)
-			if err != nil && ctx.Err() == nil {
-				s.log.ErrorContext(ctx, "prune failed", "err", err)
-			} else if n > 0 {
-				s.log.InfoContext(ctx, "pruned expired records", "rows", n)
-			}
+			fn()
 		}
 	}
 }

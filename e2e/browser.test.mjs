@@ -113,6 +113,16 @@ describe('in a browser', () => {
     browser = await chromium.launch(launchOptions);
   });
 
+  // A fresh browser context (its own cookie jar) and page, collecting the
+  // page's uncaught errors for the test to assert none.
+  async function openPage() {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(e));
+    return { context, page, pageErrors };
+  }
+
   after(async () => {
     await browser?.close();
     await preview?.close();
@@ -124,10 +134,7 @@ describe('in a browser', () => {
     const password = 'correct horse battery';
     await register(srv.graphqlURL, email, password);
 
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e));
+    const { context, page, pageErrors } = await openPage();
     const refreshes = [];
     page.on('request', (r) => {
       if (r.url().endsWith('/graphql') && /\brefresh\b/.test(r.postData() ?? '')) refreshes.push(r);
@@ -192,10 +199,7 @@ describe('in a browser', () => {
     const password = 'correct horse battery';
     await register(srv.graphqlURL, email, password);
 
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e));
+    const { context, page, pageErrors } = await openPage();
     try {
       const misses = await serveCDNLocally(page);
       const res = await page.goto(srv.url);
