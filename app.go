@@ -16,6 +16,7 @@ import (
 	"github.com/gqlauth/gqlauth/cache"
 	"github.com/gqlauth/gqlauth/db"
 	"github.com/gqlauth/gqlauth/graph"
+	"github.com/gqlauth/gqlauth/hashworker"
 	"github.com/gqlauth/gqlauth/httpapi"
 	"github.com/gqlauth/gqlauth/metrics"
 )
@@ -31,6 +32,8 @@ type app struct {
 	handler http.Handler
 	metrics *metrics.Metrics
 	cache   *cache.Store // nil when CACHE_ENTRIES=0
+
+	hashWorker *hashworker.Client // nil when HASH_ISOLATION=off
 }
 
 // openApp opens the store, applies migrations and wires the service.
@@ -41,7 +44,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, store: store}
 	if err := a.init(ctx); err != nil {
-		store.Close()
+		a.close()
 		return nil, err
 	}
 	return a, nil
@@ -69,7 +72,14 @@ func (a *app) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	hasher, err := auth.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.HashQueue)
+	var kdf auth.KeyDeriver
+	if iso := cfg.HashIsolation; iso.Process {
+		if a.hashWorker, err = hashworker.Start(hashworker.Options{Idle: iso.Idle, Nice: iso.Nice, Log: a.log}); err != nil {
+			return fmt.Errorf("HASH_ISOLATION: %w", err)
+		}
+		kdf = a.hashWorker
+	}
+	hasher, err := auth.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.HashQueue, kdf)
 	if err != nil {
 		return err
 	}
@@ -245,4 +255,9 @@ func (a *app) startKeys(ctx context.Context) error {
 	return nil
 }
 
-func (a *app) close() error { return a.store.Close() }
+func (a *app) close() error {
+	if a.hashWorker != nil {
+		a.hashWorker.Close()
+	}
+	return a.store.Close()
+}

@@ -58,6 +58,7 @@ var settings = []setting{
 	{"RATE_LIMIT_WINDOW", "15m", "rate-limit window; a client over a limit waits for its end"},
 	{"HASH_WORKERS", "", "concurrent password hashes; default: CPUs minus one (at least 1), leaving a core for token checks"},
 	{"HASH_QUEUE", "", "hashes that may wait for a worker before RATE_LIMITED; default 8 per worker"},
+	{"HASH_ISOLATION", "idle", "where argon2id runs: idle (a child process at SCHED_IDLE: token checks always go first), nice:N (a child process at nice N, 1-19), process (a child process at the server's priority) or off (in the server process)"},
 	{"MAX_BODY_BYTES", "1048576", "largest GraphQL request body"},
 	{"QUERY_MAX_DEPTH", "12", "deepest selection nesting"},
 	{"QUERY_MAX_ALIASES", "30", "most aliased fields in one operation"},
@@ -98,6 +99,7 @@ type config struct {
 	RateLimits      auth.RateLimits
 	HashWorkers     int
 	HashQueue       int
+	HashIsolation   hashIsolation
 	MaxBodyBytes    int64
 	Limits          graph.Limits
 	OpTimeout       time.Duration
@@ -256,6 +258,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	if get("HASH_QUEUE") != "" {
 		c.HashQueue = int(uint32v("HASH_QUEUE", 0))
 	}
+	if c.HashIsolation, err = parseHashIsolation(get("HASH_ISOLATION")); err != nil {
+		bad("HASH_ISOLATION", "%v", err)
+	}
 	c.MaxBodyBytes = int64(uint32v("MAX_BODY_BYTES", 1024))
 	c.Limits = graph.Limits{
 		MaxDepth:      int(uint32v("QUERY_MAX_DEPTH", 2)),
@@ -366,4 +371,29 @@ func printSettings(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.env, def, s.help)
 	}
 	tw.Flush()
+}
+
+// hashIsolation is where password hashes run (HASH_ISOLATION).
+type hashIsolation struct {
+	Process bool // in a hash worker process (hashworker) rather than inline
+	Idle    bool // the worker at SCHED_IDLE
+	Nice    int  // the worker's nice value when not Idle
+}
+
+func parseHashIsolation(v string) (hashIsolation, error) {
+	switch {
+	case v == "off":
+		return hashIsolation{}, nil
+	case v == "process":
+		return hashIsolation{Process: true}, nil
+	case v == "idle":
+		return hashIsolation{Process: true, Idle: true}, nil
+	case strings.HasPrefix(v, "nice:"):
+		n, err := strconv.Atoi(strings.TrimPrefix(v, "nice:"))
+		if err != nil || n < 1 || n > 19 {
+			return hashIsolation{}, fmt.Errorf("nice value must be 1 to 19: %q", v)
+		}
+		return hashIsolation{Process: true, Nice: n}, nil
+	}
+	return hashIsolation{}, fmt.Errorf("want idle, nice:N, process or off: %q", v)
 }

@@ -16,9 +16,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gqlauth/gqlauth/hashworker"
 )
 
 func main() {
+	hashworker.RunIfChild() // the password hash worker is this binary too
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {

@@ -16,7 +16,15 @@ import (
 	"time"
 
 	"github.com/gqlauth/gqlauth/db/dbtest"
+	"github.com/gqlauth/gqlauth/hashworker"
 )
+
+// TestMain lets this test binary be the hash worker of the servers the
+// tests start in-process, as the gqlauth binary is its own.
+func TestMain(m *testing.M) {
+	hashworker.RunIfChild()
+	os.Exit(m.Run())
+}
 
 // testServer is the real program, started through run() exactly as main
 // starts it, listening on a free loopback port.

@@ -42,6 +42,21 @@ type Hasher struct {
 	params Argon2Params
 	dummy  string // verified against when the email is unknown
 	pool   *hashPool
+	kdf    KeyDeriver
+}
+
+// KeyDeriver computes argon2id keys (argon2.IDKey's arguments and result).
+// hashworker.Client computes them in a child process at low priority; the
+// default computes them in this process.
+type KeyDeriver interface {
+	IDKey(ctx context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error)
+}
+
+// inlineKDF computes keys in this process.
+type inlineKDF struct{}
+
+func (inlineKDF) IDKey(_ context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
+	return argon2.IDKey(password, salt, time, memory, threads, keyLen), nil
 }
 
 // DefaultHashWorkers is how many hashes run at once unless configured: one
@@ -51,9 +66,13 @@ type Hasher struct {
 func DefaultHashWorkers() int { return max(1, runtime.NumCPU()-1) }
 
 // NewHasher returns a Hasher for params that runs at most workers hashes at
-// once with at most queue callers waiting.
-func NewHasher(params Argon2Params, workers, queue int) (*Hasher, error) {
-	h := &Hasher{params: params, pool: newHashPool(workers, queue)}
+// once with at most queue callers waiting. kdf computes the argon2id keys;
+// nil computes them in this process.
+func NewHasher(params Argon2Params, workers, queue int, kdf KeyDeriver) (*Hasher, error) {
+	if kdf == nil {
+		kdf = inlineKDF{}
+	}
+	h := &Hasher{params: params, pool: newHashPool(workers, queue), kdf: kdf}
 	if params.Memory < 8*uint32(params.Threads) || params.Time < 1 || params.Threads < 1 || params.SaltLen < 8 || params.KeyLen < 16 {
 		return nil, fmt.Errorf("argon2id parameters too weak: %+v", params)
 	}
@@ -80,8 +99,8 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", fmt.Errorf("read salt: %w", err)
 	}
 	p := h.params
-	var key []byte
-	if err := h.pool.do(ctx, func() { key = argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen) }); err != nil {
+	key, err := h.derive(ctx, password, salt, p, p.KeyLen)
+	if err != nil {
 		return "", err
 	}
 	b64 := base64.RawStdEncoding
@@ -110,8 +129,8 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 	if err != nil {
 		return false, false, err
 	}
-	var got []byte
-	if err := h.pool.do(ctx, func() { got = argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key))) }); err != nil {
+	got, err := h.derive(ctx, password, salt, p, uint32(len(key)))
+	if err != nil {
 		return false, false, err
 	}
 	if subtle.ConstantTimeCompare(got, key) != 1 {
@@ -121,6 +140,19 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 	rehash = p.Memory != cur.Memory || p.Time != cur.Time || p.Threads != cur.Threads ||
 		uint32(len(key)) != cur.KeyLen || uint32(len(salt)) != cur.SaltLen
 	return true, rehash, nil
+}
+
+// derive computes an argon2id key on one of the pool's slots.
+func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Argon2Params, keyLen uint32) ([]byte, error) {
+	var key []byte
+	var kerr error
+	if err := h.pool.do(ctx, func() { key, kerr = h.kdf.IDKey(ctx, []byte(password), salt, p.Time, p.Memory, p.Threads, keyLen) }); err != nil {
+		return nil, err
+	}
+	if kerr != nil {
+		return nil, fmt.Errorf("argon2id: %w", kerr)
+	}
+	return key, nil
 }
 
 // VerifyDummy spends the same time as Verify on a real hash, so that a login

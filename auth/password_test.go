@@ -14,7 +14,7 @@ var ctx = context.Background()
 var fastParams = Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 func TestHashVerify(t *testing.T) {
-	h, err := NewHasher(DefaultArgon2Params, 2, 8)
+	h, err := NewHasher(DefaultArgon2Params, 2, 8, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,9 +40,9 @@ func TestHashVerify(t *testing.T) {
 }
 
 func TestVerifyAsksForRehashWhenParametersChange(t *testing.T) {
-	old, _ := NewHasher(fastParams, 2, 8)
+	old, _ := NewHasher(fastParams, 2, 8, nil)
 	enc, _ := old.Hash(ctx, "password-123")
-	cur, _ := NewHasher(DefaultArgon2Params, 2, 8)
+	cur, _ := NewHasher(DefaultArgon2Params, 2, 8, nil)
 	ok, rehash, err := cur.Verify(ctx, "password-123", enc)
 	if err != nil || !ok || !rehash {
 		t.Fatalf("Verify = %v, %v, %v; want ok and rehash", ok, rehash, err)
@@ -54,7 +54,7 @@ func TestVerifyAcceptsBcryptAndAsksForRehash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _ := NewHasher(fastParams, 2, 8)
+	h, _ := NewHasher(fastParams, 2, 8, nil)
 	ok, rehash, err := h.Verify(ctx, "legacy-password", string(b))
 	if err != nil || !ok || !rehash {
 		t.Fatalf("Verify(bcrypt) = %v, %v, %v", ok, rehash, err)
@@ -66,7 +66,7 @@ func TestVerifyAcceptsBcryptAndAsksForRehash(t *testing.T) {
 }
 
 func TestVerifyRejectsMalformedHashes(t *testing.T) {
-	h, _ := NewHasher(fastParams, 2, 8)
+	h, _ := NewHasher(fastParams, 2, 8, nil)
 	for _, enc := range []string{"", "plain", "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5", "$argon2id$v=18$m=64,t=1,p=1$c2FsdA$a2V5", "$argon2id$v=19$m=64,t=1,p=1$!!$a2V5"} {
 		if ok, _, err := h.Verify(ctx, "x", enc); err == nil || ok {
 			t.Errorf("Verify(%q) = %v, %v; want an error", enc, ok, err)

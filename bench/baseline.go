@@ -186,7 +186,7 @@ func (r *runner) floor(ctx context.Context, kind string, conc int, rep *report) 
 // generation and PHC encoding are counted too). It runs in the bench
 // process while the server is idle.
 func hashRate(ctx context.Context, params auth.Argon2Params, workers int, d time.Duration) (float64, error) {
-	h, err := auth.NewHasher(params, workers, workers) // computes one hash: a warm-up
+	h, err := auth.NewHasher(params, workers, workers, nil) // computes one hash: a warm-up
 	if err != nil {
 		return 0, err
 	}

@@ -40,7 +40,7 @@ func seed(ctx context.Context, databaseURL string, params auth.Argon2Params, use
 	if err != nil {
 		return "", err
 	}
-	h, err := auth.NewHasher(params, 1, 0)
+	h, err := auth.NewHasher(params, 1, 0, nil)
 	if err != nil {
 		return "", err
 	}

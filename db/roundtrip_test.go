@@ -68,7 +68,7 @@ func countingStore(t *testing.T, cached bool) (*countingDialer, *auth.Service) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hasher, err := auth.NewHasher(auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1, 1)
+	hasher, err := auth.NewHasher(auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,81 @@
+package hashworker
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// childEnv marks a process as a hash worker. It is the whole environment
+// the parent gives the worker (with GOMAXPROCS and GOGC when set), so no
+// secret in the server's environment reaches it.
+const childEnv = "GQLAUTH_HASH_WORKER"
+
+// RunIfChild turns the process into a hash worker and never returns when
+// it was started as one; otherwise it returns at once. Call it first thing
+// in main, and in TestMain of any test binary that starts workers, since
+// the worker is the same executable as its parent.
+func RunIfChild() {
+	if os.Getenv(childEnv) != "1" {
+		return
+	}
+	if err := serve(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "hash worker:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// serve answers requests from r on w until r ends, which is how the
+// parent (or its death) stops the worker. Requests run concurrently: the
+// parent bounds how many are in flight.
+func serve(r io.Reader, w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	var wmu sync.Mutex
+	send := func(p []byte) error {
+		wmu.Lock()
+		defer wmu.Unlock()
+		if err := writeFrame(bw, p); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	if err := send([]byte(hello)); err != nil {
+		return err
+	}
+	br := bufio.NewReader(r)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		frame, err := readFrame(br)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var q request
+		if err := q.unmarshal(frame); err != nil {
+			return err // the stream is out of step; the parent restarts us
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep := reply{ID: q.ID}
+			if err := q.check(); err != nil {
+				rep.Err = err.Error()
+			} else {
+				rep.Key = argon2.IDKey(q.Password, q.Salt, q.Time, q.Memory, q.Threads, q.KeyLen)
+			}
+			clear(frame) // the password is no longer needed
+			if err := send(rep.marshal()); err != nil {
+				fmt.Fprintln(os.Stderr, "hash worker: write reply:", err)
+				os.Exit(1)
+			}
+		}()
+	}
+}

@@ -1,0 +1,402 @@
+// Package hashworker runs argon2id in a child process at a lower CPU
+// priority than the server.
+//
+// A login costs one argon2id hash: tens of milliseconds of a core and its
+// whole memory cost (19 MiB by default) allocated and dropped. Run in the
+// server's process, that work competes on equal terms with the requests
+// that only check a token: the kernel time-slices the hashing thread
+// against them, and the allocations drive the garbage collector, whose
+// pauses and assists land on every request. In a child process started at
+// SCHED_IDLE (or a positive nice value) the kernel runs a token check the
+// moment it is ready and gives hashing the CPU that is left, and the
+// server's heap no longer sees the hashes at all.
+//
+// The worker is the server's own executable, started with an environment
+// that holds nothing but the marker RunIfChild looks for; passwords travel
+// over a pipe, never in argv or the environment.
+package hashworker
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrClosed is returned by a Client after Close.
+var ErrClosed = errors.New("hash worker closed")
+
+// Options configure a Client.
+type Options struct {
+	// Path is the worker's executable. The default is the running binary
+	// (/proc/self/exe on Linux, so that a binary replaced on disk by a
+	// deploy still starts workers that speak its own protocol).
+	Path string
+	// Idle runs the worker under SCHED_IDLE (Linux): it gets only CPU time
+	// no other thread on the machine wants.
+	Idle bool
+	// Nice is the worker's nice value, 0 to 19, when not Idle (Linux).
+	Nice int
+	// Log receives the worker's deaths and anything it writes to stderr.
+	Log *slog.Logger
+	// Timeout is how long a hash may take before the worker is taken to be
+	// stuck and is killed; the default is 30 s.
+	Timeout time.Duration
+}
+
+// Client hands argon2id derivations to a worker process, starting it
+// again if it dies. It is safe for concurrent use; the caller bounds how
+// many derivations are in flight (each holds its memory cost in the
+// worker).
+type Client struct {
+	opts     Options
+	next     atomic.Uint64
+	restarts atomic.Int64
+
+	mu        sync.Mutex
+	proc      *process
+	closed    bool
+	lastStart time.Time
+}
+
+// Start starts a worker and returns its Client.
+func Start(opts Options) (*Client, error) {
+	if opts.Path == "" {
+		opts.Path = selfPath()
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	if opts.Nice < 0 || opts.Nice > 19 {
+		return nil, fmt.Errorf("hash worker nice value %d is outside 0..19", opts.Nice)
+	}
+	c := &Client{opts: opts}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, err := c.start()
+	if err != nil {
+		return nil, err
+	}
+	c.proc = p
+	return c, nil
+}
+
+func selfPath() string {
+	if runtime.GOOS == "linux" {
+		return "/proc/self/exe"
+	}
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return os.Args[0]
+}
+
+// IDKey is argon2.IDKey computed by the worker.
+//
+// ctx is honoured until the request is sent; after that IDKey waits for
+// the answer, because the worker cannot abandon a hash and a caller that
+// left early would let the next one start while the memory is still held.
+func (c *Client) IDKey(ctx context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p, err := c.worker()
+	if err != nil {
+		return nil, err
+	}
+	q := request{ID: c.next.Add(1), Time: time, Memory: memory, Threads: threads, KeyLen: keyLen, Salt: salt, Password: password}
+	rep, err := p.call(&q, c.opts.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Err != "" {
+		return nil, fmt.Errorf("hash worker: %s", rep.Err)
+	}
+	if uint32(len(rep.Key)) != keyLen {
+		p.kill(errors.New("reply of the wrong length"))
+		return nil, fmt.Errorf("hash worker answered %d bytes for a %d-byte key", len(rep.Key), keyLen)
+	}
+	return rep.Key, nil
+}
+
+// PID is the current worker's process id, 0 when none is running.
+func (c *Client) PID() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.proc == nil || c.proc.isDead() {
+		return 0
+	}
+	return c.proc.cmd.Process.Pid
+}
+
+// Restarts is how many times a worker was started again after one died.
+func (c *Client) Restarts() int64 { return c.restarts.Load() }
+
+// Close stops the worker: its input is closed, it finishes what it holds
+// and exits; it is killed if it has not within five seconds.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	p := c.proc
+	c.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	p.closing.Store(true)
+	p.stdin.Close()
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+		p.kill(errors.New("did not exit after its input closed"))
+		<-p.exited
+	}
+	return nil
+}
+
+// restartEvery is the least time between two worker starts, so that a
+// worker that dies at once does not turn every login into a fork.
+const restartEvery = time.Second
+
+// worker returns a live worker, starting one if the last has died.
+func (c *Client) worker() (*process, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if c.proc != nil && !c.proc.isDead() {
+		return c.proc, nil
+	}
+	if time.Since(c.lastStart) < restartEvery {
+		return nil, fmt.Errorf("hash worker died (%w) and was restarted less than %s ago", c.proc.deathCause(), restartEvery)
+	}
+	p, err := c.start()
+	if err != nil {
+		return nil, err
+	}
+	c.proc = p
+	c.restarts.Add(1)
+	return p, nil
+}
+
+// start starts a worker and waits for its greeting. c.mu is held.
+func (c *Client) start() (*process, error) {
+	c.lastStart = time.Now()
+	cmd := exec.Command(c.opts.Path)
+	cmd.Args = []string{"gqlauth-hashworker"}
+	cmd.Env = childEnvironment()
+	cmd.Stderr = &lineLogger{log: c.opts.Log}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := startWithPriority(cmd, c.opts.Idle, c.opts.Nice); err != nil {
+		return nil, fmt.Errorf("start hash worker %s: %w", c.opts.Path, err)
+	}
+	p := &process{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout), pending: map[uint64]chan reply{},
+		done: make(chan struct{}), exited: make(chan struct{}), log: c.opts.Log}
+	greeted := make(chan error, 1)
+	go func() {
+		b, err := readFrame(p.out)
+		if err == nil && string(b) != hello {
+			err = fmt.Errorf("unexpected greeting %.40q", b)
+		}
+		greeted <- err
+	}()
+	select {
+	case err = <-greeted:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-greeted // the read ends with the process
+		err = errors.New("no greeting within 10s")
+	}
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("hash worker %s is not a gqlauth hash worker: %w", c.opts.Path, err)
+	}
+	go p.readLoop()
+	c.opts.Log.Debug("hash worker started", "pid", cmd.Process.Pid, "idle", c.opts.Idle, "nice", c.opts.Nice)
+	return p, nil
+}
+
+// childEnvironment is the worker's whole environment: the marker, and the
+// Go runtime settings an operator may have chosen for the machine.
+func childEnvironment() []string {
+	// GORACE matters only to a race-enabled build (the tests): a worker
+	// would otherwise sleep a second at exit, and every Close with it.
+	env := []string{childEnv + "=1", "GORACE=atexit_sleep_ms=0"}
+	for _, k := range []string{"GOMAXPROCS", "GODEBUG"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// process is one running worker.
+type process struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Reader
+	log   *slog.Logger
+	wmu   sync.Mutex // serialises request frames
+
+	closing atomic.Bool // Close asked it to stop: its exit is no news
+
+	mu      sync.Mutex
+	pending map[uint64]chan reply
+	cause   error         // why the worker is dead; set once
+	done    chan struct{} // closed when the worker is known dead
+	exited  chan struct{} // closed when the process has been waited for
+}
+
+func (p *process) isDead() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *process) deathCause() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cause == nil {
+		return errors.New("unknown cause")
+	}
+	return p.cause
+}
+
+// call sends q and waits for its reply.
+func (p *process) call(q *request, timeout time.Duration) (reply, error) {
+	ch := make(chan reply, 1)
+	p.mu.Lock()
+	if p.cause != nil {
+		p.mu.Unlock()
+		return reply{}, fmt.Errorf("hash worker died: %w", p.cause)
+	}
+	p.pending[q.ID] = ch
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.pending, q.ID)
+		p.mu.Unlock()
+	}()
+
+	frame := q.marshal()
+	p.wmu.Lock()
+	err := writeFrame(p.stdin, frame)
+	p.wmu.Unlock()
+	clear(frame)
+	if err != nil {
+		p.kill(fmt.Errorf("write request: %w", err))
+		return reply{}, fmt.Errorf("hash worker: %w", err)
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-p.done:
+		select {
+		case r := <-ch: // answered just before it died
+			return r, nil
+		default:
+			return reply{}, fmt.Errorf("hash worker died: %w", p.deathCause())
+		}
+	case <-t.C:
+		p.kill(fmt.Errorf("no answer within %s", timeout))
+		return reply{}, fmt.Errorf("hash worker gave no answer within %s", timeout)
+	}
+}
+
+// readLoop delivers replies until the worker's output ends, then reaps it.
+func (p *process) readLoop() {
+	var err error
+	for {
+		var frame []byte
+		if frame, err = readFrame(p.out); err != nil {
+			break
+		}
+		var r reply
+		if err = r.unmarshal(frame); err != nil {
+			break
+		}
+		p.mu.Lock()
+		ch := p.pending[r.ID]
+		p.mu.Unlock()
+		if ch != nil {
+			ch <- r // buffered, one reply per id
+		}
+	}
+	if err == io.EOF {
+		err = errors.New("exited")
+	}
+	p.die(err)
+	p.cmd.Process.Kill() // a worker whose stream is out of step is of no use
+	werr := p.cmd.Wait()
+	if p.closing.Load() {
+		p.log.Debug("hash worker stopped", "pid", p.cmd.Process.Pid, "status", werr)
+	} else {
+		p.log.Error("hash worker exited", "pid", p.cmd.Process.Pid, "cause", err, "status", werr)
+	}
+	close(p.exited)
+}
+
+// die records why the worker is dead, once, and wakes every waiter.
+func (p *process) die(cause error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cause != nil {
+		return
+	}
+	p.cause = cause
+	close(p.done)
+}
+
+// kill ends a worker that misbehaved; readLoop then reaps it.
+func (p *process) kill(cause error) {
+	p.die(cause)
+	p.cmd.Process.Kill()
+}
+
+// lineLogger logs what the worker writes to stderr, a line at a time.
+type lineLogger struct {
+	log *slog.Logger
+	buf []byte
+}
+
+func (l *lineLogger) Write(b []byte) (int, error) {
+	l.buf = append(l.buf, b...)
+	for {
+		i := strings.IndexByte(string(l.buf), '\n')
+		if i < 0 {
+			break
+		}
+		l.log.Warn("hash worker", "stderr", string(l.buf[:i]))
+		l.buf = l.buf[i+1:]
+	}
+	if len(l.buf) > 4096 {
+		l.log.Warn("hash worker", "stderr", string(l.buf))
+		l.buf = l.buf[:0]
+	}
+	return len(b), nil
+}
