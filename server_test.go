@@ -43,12 +43,12 @@ func TestProductionRequiresSecret(t *testing.T) {
 }
 
 func TestInvalidConfigurationListsEveryProblem(t *testing.T) {
-	env := map[string]string{"ACCESS_TOKEN_TTL": "soon", "LOG_FORMAT": "xml", "PLAYGROUND": "maybe"}
+	env := map[string]string{"ACCESS_TOKEN_TTL": "soon", "LOG_FORMAT": "xml", "PLAYGROUND": "maybe", "HASH_ISOLATION": "nice:20"}
 	err := run(context.Background(), []string{"gqlauth"}, getenvFrom(env), strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil {
 		t.Fatal("started with a bad configuration")
 	}
-	for _, want := range []string{"ACCESS_TOKEN_TTL", "LOG_FORMAT", "PLAYGROUND"} {
+	for _, want := range []string{"ACCESS_TOKEN_TTL", "LOG_FORMAT", "PLAYGROUND", "HASH_ISOLATION"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s: %v", want, err)
 		}

@@ -104,7 +104,7 @@ func BadInput(field, format string, args ...any) *Error {
 }
 
 // Internal wraps an unexpected failure. Its message is generic on purpose.
-// A failure to reach the database is SERVICE_UNAVAILABLE instead, so that
+// A failure to reach the database or the hash worker is SERVICE_UNAVAILABLE instead, so that
 // clients retry rather than give up.
 func Internal(err error) *Error {
 	if errors.Is(err, ErrUnavailable) {
@@ -128,6 +128,7 @@ var (
 	// ErrDuplicateEmail reports a unique violation on the users' email.
 	ErrDuplicateEmail = errors.New("duplicate email")
 	// ErrUnavailable marks a failure to reach the database (down,
-	// restarting, refusing connections): worth retrying, not a bug.
-	ErrUnavailable = errors.New("database unavailable")
+	// restarting, refusing connections) or the password hash worker (died,
+	// being restarted): worth retrying, not a bug.
+	ErrUnavailable = errors.New("dependency unavailable")
 )

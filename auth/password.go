@@ -150,7 +150,9 @@ func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Arg
 		return nil, err
 	}
 	if kerr != nil {
-		return nil, fmt.Errorf("argon2id: %w", kerr)
+		// Only a KeyDeriver in another process fails, and only while it is
+		// down or being restarted: a retry soon will likely succeed.
+		return nil, fmt.Errorf("%w: argon2id: %w", ErrUnavailable, kerr)
 	}
 	return key, nil
 }

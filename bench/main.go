@@ -8,6 +8,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -49,6 +50,7 @@ type options struct {
 	// Argon2 overrides, for the bench's own test only: the report then says
 	// that the parameters are not the server's defaults.
 	Argon2MemoryKiB, Argon2Time uint
+	HashIsolation               string // the server's HASH_ISOLATION; empty for its default
 }
 
 func main() {
@@ -90,6 +92,7 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	fs.Float64Var(&o.MeRate, "me-rate", 0, "requests/s of paced me (me-paced, me-under-login); 0: a tenth of me's throughput")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default all): "+strings.Join(scenarioNames(), ","))
 	fs.StringVar(&o.Out, "out", "BENCHMARKS.md", "Markdown report file, relative to the repository root; empty: stdout only")
+	fs.StringVar(&o.HashIsolation, "hash-isolation", "", "the server's HASH_ISOLATION (idle, nice:N, process, off); empty: the server's default")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "use this gqlauth binary instead of building one")
 	fs.UintVar(&o.Argon2MemoryKiB, "test-argon2-memory-kib", 0, "tests only: override ARGON2_MEMORY_KIB (default: the server's)")
 	fs.UintVar(&o.Argon2Time, "test-argon2-time", 0, "tests only: override ARGON2_TIME (default: the server's)")
@@ -166,6 +169,7 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (*report
 	serverEnv, params := serverSettings(opts)
 	rep.Params = params
 	rep.HashWorkers = auth.DefaultHashWorkers() // the server's HASH_WORKERS default
+	rep.HashIsolation = cmp.Or(opts.HashIsolation, "(the server's default)")
 
 	// The store: a fresh SQLite file, or a schema of our own on PostgreSQL,
 	// dropped first so that every run starts from the same state.
@@ -291,6 +295,9 @@ func serverSettings(opts options) (map[string]string, auth.Argon2Params) {
 		// not refuse the bench's thousands of logins per account and IP.
 		"RATE_LIMIT_ACCOUNT": "1000000000",
 		"RATE_LIMIT_IP":      "1000000000",
+	}
+	if opts.HashIsolation != "" {
+		env["HASH_ISOLATION"] = opts.HashIsolation
 	}
 	if opts.Argon2MemoryKiB > 0 {
 		params.Memory = uint32(opts.Argon2MemoryKiB)

@@ -23,17 +23,18 @@ const (
 // and the targets' verdicts. Its Markdown always has the same sections,
 // rows and columns, whatever ran, so that two reports diff line by line.
 type report struct {
-	Date        time.Time
-	Machine     machine
-	Opts        options
-	Store       string
-	DBVersion   string
-	SeedTime    time.Duration
-	Params      auth.Argon2Params
-	HashWorkers int
-	LoadAvg     [2]string // the one-minute load average before and after the scenarios
-	Rows        []row
-	Targets     []target
+	Date          time.Time
+	Machine       machine
+	Opts          options
+	Store         string
+	DBVersion     string
+	SeedTime      time.Duration
+	Params        auth.Argon2Params
+	HashWorkers   int
+	HashIsolation string    // as the server was given it, or "(default)"
+	LoadAvg       [2]string // the one-minute load average before and after the scenarios
+	Rows          []row
+	Targets       []target
 }
 
 // The kinds of floor.
@@ -180,7 +181,7 @@ func (rep *report) markdown() string {
 	} else {
 		params += " (the server's defaults)"
 	}
-	p("| argon2id | %s; HASH_WORKERS %d (default: CPUs - 1), HASH_QUEUE %d |\n", params, rep.HashWorkers, 8*rep.HashWorkers)
+	p("| argon2id | %s; HASH_WORKERS %d (default: CPUs - 1), HASH_QUEUE %d, HASH_ISOLATION %s |\n", params, rep.HashWorkers, 8*rep.HashWorkers, rep.HashIsolation)
 	p("| load | %s warm-up + %s recorded per scenario; keep-alive HTTP/1.1 over loopback, one connection per worker |\n", o.Warmup, o.Duration)
 	p("| load average | %s before the scenarios, %s after (one minute; the bench alone keeps it near %d, more means other work shared the CPUs) |\n",
 		rep.LoadAvg[0], rep.LoadAvg[1], rep.Machine.NumCPU)
@@ -242,8 +243,8 @@ func (rep *report) markdown() string {
 	}
 	p("\nRatios: `me`, `me-256` and `mix` throughput over the bare handler's at the same number of connections; " +
 		"`login` and `register` over the raw hash rate (each costs one argon2id hash); `me-under-login` is its p99 over `me-paced`'s. " +
-		"Peak RSS is the server's VmHWM over the recorded window (reset when the warm-up ends, through /proc/PID/clear_refs; " +
-		"* marks a peak since the server started, when that failed); RSS after is VmRSS when the scenario ended.\n")
+		"Peak RSS is the server's VmHWM plus its password hash worker's over the recorded window (reset when the warm-up ends, through /proc/PID/clear_refs; " +
+		"* marks a peak since the server started, when that failed); RSS after is their VmRSS when the scenario ended.\n")
 	var notes, errs []string
 	for _, r := range rep.Rows {
 		if r.Result == nil {

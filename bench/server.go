@@ -181,15 +181,54 @@ func (c *child) alive() error {
 	}
 }
 
-// memory is a process's resident set, in KiB.
+// memory is a process's resident set with its children's (the server's
+// password hash worker), in KiB.
 type memory struct {
-	Peak    int64 // VmHWM: the high-water mark since start or since resetPeak
-	Current int64 // VmRSS
+	Peak    int64 // VmHWM summed: the high-water marks since start or since resetPeak
+	Current int64 // VmRSS summed
 }
 
-// memory reads the child's VmHWM and VmRSS from /proc.
+// processes is the child and every process it started (the hash worker),
+// found by their parent pid in /proc.
+func (c *child) processes() []int {
+	pids := []int{c.cmd.Process.Pid}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so cut after ")".
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(c.cmd.Process.Pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// memory reads VmHWM and VmRSS of the server and its hash worker from
+// /proc and adds them up. The sum of two peaks may exceed the peak of the
+// sum, so the figure errs on the side of more memory.
 func (c *child) memory() (memory, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	var total memory
+	for i, pid := range c.processes() {
+		m, err := processMemory(pid)
+		if err != nil && i == 0 {
+			return memory{}, err
+		}
+		total.Peak += m.Peak
+		total.Current += m.Current
+	}
+	return total, nil
+}
+
+func processMemory(pid int) (memory, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return memory{}, err
 	}
@@ -213,15 +252,22 @@ func (c *child) memory() (memory, error) {
 	return m, nil
 }
 
-// resetPeak resets the child's VmHWM to its current RSS (Linux ≥ 4.0:
-// writing 5 to clear_refs), so that each scenario's peak is its own and
-// not the run's so far. It reports whether that worked.
+// resetPeak resets the VmHWM of the server and its hash worker to their
+// current RSS (Linux >= 4.0: writing 5 to clear_refs), so that each
+// scenario's peak is its own and not the run's so far. It reports whether
+// that worked for all of them.
 func (c *child) resetPeak() bool {
-	f, err := os.OpenFile(fmt.Sprintf("/proc/%d/clear_refs", c.cmd.Process.Pid), os.O_WRONLY, 0)
-	if err != nil {
-		return false
+	ok := true
+	for _, pid := range c.processes() {
+		f, err := os.OpenFile(fmt.Sprintf("/proc/%d/clear_refs", pid), os.O_WRONLY, 0)
+		if err != nil {
+			ok = false
+			continue
+		}
+		if _, err = f.WriteString("5"); err != nil {
+			ok = false
+		}
+		f.Close()
 	}
-	defer f.Close()
-	_, err = f.WriteString("5")
-	return err == nil
+	return ok
 }

@@ -112,7 +112,7 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		var ae *auth.Error
 		if errors.As(err, &ae) && ae.Code == auth.CodeUnavailable {
-			log.WarnContext(ctx, "database unavailable", "request_id", httpapi.RequestID(ctx), "err", err)
+			log.WarnContext(ctx, "dependency unavailable", "request_id", httpapi.RequestID(ctx), "err", err)
 		}
 		if errors.As(err, &ae) && ae.Code != auth.CodeInternal {
 			gerr.Message = ae.Message
