@@ -85,6 +85,9 @@ func (a *app) init(ctx context.Context) error {
 	}
 	a.metrics = metrics.New(a.store.DB().DB, hasher.QueueLength)
 	hasher.ObserveWait(a.metrics.HashWait)
+	if a.hashWorker != nil {
+		a.metrics.ObserveHashWorker(a.hashWorker.Restarts)
+	}
 	var store auth.Store = a.store
 	if cfg.CacheEntries > 0 {
 		// On PostgreSQL the cache is bypassed until the change listener

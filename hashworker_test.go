@@ -85,8 +85,8 @@ func TestLoginsHashInTheWorker(t *testing.T) {
 	if !succeeds(r) {
 		t.Fatalf("login after the worker died: %+v", r.Errors)
 	}
-	if np := a.hashWorker.PID(); np == pid || np == 0 {
-		t.Fatalf("worker pid %d after restart (was %d)", np, pid)
+	if np := a.hashWorker.PID(); np == pid || np == 0 || a.hashWorker.Restarts() != 1 {
+		t.Fatalf("worker pid %d after restart (was %d), %d restarts", np, pid, a.hashWorker.Restarts())
 	}
 }
 

@@ -44,6 +44,7 @@ func TestMetrics(t *testing.T) {
 		`gqlauth_security_events_total{type="register"} 1`,
 		`gqlauth_hash_queue_length 0`,
 		`gqlauth_hash_wait_seconds_count 2`,
+		`gqlauth_hash_worker_restarts_total 0`,
 		`go_sql_max_open_connections{db_name="gqlauth"}`,
 	} {
 		if !strings.Contains(body, want) {

@@ -93,6 +93,14 @@ type CacheStats struct {
 	Live                    bool
 }
 
+// ObserveHashWorker exports how often the password hash worker process was
+// started again after it died (a rising count is worth an alert).
+func (m *Metrics) ObserveHashWorker(restarts func() int64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "gqlauth_hash_worker_restarts_total", Help: "Times the password hash worker was restarted after dying.",
+	}, func() float64 { return float64(restarts()) }))
+}
+
 // ObserveCache exports the auth cache's hit and miss counts, its entries
 // per kind against their bound, and whether it is live (hearing changes)
 // or bypassed.
