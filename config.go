@@ -58,7 +58,7 @@ var settings = []setting{
 	{"RATE_LIMIT_WINDOW", "15m", "rate-limit window; a client over a limit waits for its end"},
 	{"HASH_WORKERS", "", "concurrent password hashes; default: CPUs minus one (at least 1), leaving a core for token checks"},
 	{"HASH_QUEUE", "", "hashes that may wait for a worker before RATE_LIMITED; default 8 per worker"},
-	{"HASH_ISOLATION", "nice:5", "where argon2id runs: nice:N (a child process at nice N, 1-19: token checks go first, hashing keeps a share of a busy CPU), idle (a child at SCHED_IDLE: hashing only gets CPU no one else wants, and stalls on a busy machine), process (a child at the server's priority) or off (in the server process)"},
+	{"HASH_ISOLATION", "nice:5", "where argon2id runs: nice:N (a child process N nice steps below the server, at most 19: token checks go first, hashing keeps a share of a busy CPU), idle (a child at SCHED_IDLE: hashing only gets CPU no one else wants, and stalls on a busy machine), process (a child at the server's priority) or off (in the server process)"},
 	{"MAX_BODY_BYTES", "1048576", "largest GraphQL request body"},
 	{"QUERY_MAX_DEPTH", "12", "deepest selection nesting"},
 	{"QUERY_MAX_ALIASES", "30", "most aliased fields in one operation"},

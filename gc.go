@@ -12,18 +12,18 @@ import (
 // GOGC=100 a login triggers about one collection, and the collections' CPU
 // and assists land on the requests that only check a token. A higher GOGC
 // collects far less often; a soft memory limit, sized from the hashing
-// pool when the hashes are ours, keeps the process's memory bounded all
-// the same. With a hash worker the heap holds only requests and caches,
+// pool, keeps the process's memory bounded all the same. With a hash worker the heap holds only requests and caches,
 // and the higher GOGC still trades a little memory for fewer collections.
 func tuneGC(getenv func(string) string, cfg *config, log *slog.Logger) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if getenv("GOMEMLIMIT") == "" {
-		limit := int64(64 << 20)
-		if !cfg.HashIsolation.Process {
-			limit += 2 * int64(cfg.HashWorkers) * int64(cfg.Argon2.Memory) << 10
-		}
+		// The hashing term is kept with a hash worker too: it is headroom
+		// the caches (CACHE_ENTRIES of each kind) can grow into without the
+		// collector running ever more often near the limit.
+		hashing := int64(cfg.HashWorkers) * int64(cfg.Argon2.Memory) << 10
+		limit := 64<<20 + 2*hashing
 		debug.SetMemoryLimit(limit)
 		log.Debug("garbage collector tuned", "gogc", 400, "memory_limit_mib", limit>>20)
 	}

@@ -31,6 +31,16 @@ func newHashPool(workers, queue int) *hashPool {
 
 // do runs fn on a worker slot.
 func (p *hashPool) do(ctx context.Context, fn func()) error {
+	if err := p.acquire(ctx); err != nil {
+		return err
+	}
+	defer p.release()
+	fn()
+	return nil
+}
+
+// acquire takes a worker slot, waiting in the queue if there is room.
+func (p *hashPool) acquire(ctx context.Context) error {
 	start := time.Now()
 	select {
 	case p.slots <- struct{}{}:
@@ -47,13 +57,14 @@ func (p *hashPool) do(ctx context.Context, fn func()) error {
 			return ctx.Err()
 		}
 	}
-	defer func() { <-p.slots }()
 	if p.onWait != nil {
 		p.onWait(time.Since(start))
 	}
-	fn()
 	return nil
 }
+
+// release gives back a slot taken by acquire.
+func (p *hashPool) release() { <-p.slots }
 
 // QueueLength is how many callers wait for a worker now.
 func (p *hashPool) QueueLength() int { return int(p.waiting.Load()) }

@@ -47,7 +47,9 @@ type Hasher struct {
 
 // KeyDeriver computes argon2id keys (argon2.IDKey's arguments and result).
 // hashworker.Client computes them in a child process at low priority; the
-// default computes them in this process.
+// default computes them in this process. An error that wraps
+// ErrUnavailable is a passing failure of the deriver (SERVICE_UNAVAILABLE);
+// any other is internal.
 type KeyDeriver interface {
 	IDKey(ctx context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error)
 }
@@ -143,18 +145,38 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 }
 
 // derive computes an argon2id key on one of the pool's slots.
+//
+// The caller stops waiting when ctx ends (the operation timed out, the
+// client left), but the slot stays taken until the key is computed: the
+// hash cannot be abandoned, and counting it as done while it still holds
+// its memory would let the pool's bound be exceeded.
 func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Argon2Params, keyLen uint32) ([]byte, error) {
-	var key []byte
-	var kerr error
-	if err := h.pool.do(ctx, func() { key, kerr = h.kdf.IDKey(ctx, []byte(password), salt, p.Time, p.Memory, p.Threads, keyLen) }); err != nil {
+	if err := h.pool.acquire(ctx); err != nil {
 		return nil, err
 	}
-	if kerr != nil {
-		// Only a KeyDeriver in another process fails, and only while it is
-		// down or being restarted: a retry soon will likely succeed.
-		return nil, fmt.Errorf("%w: argon2id: %w", ErrUnavailable, kerr)
+	type result struct {
+		key []byte
+		err error
 	}
-	return key, nil
+	done := make(chan result, 1)
+	pw := []byte(password)
+	go func() {
+		defer h.pool.release()
+		key, err := h.kdf.IDKey(context.WithoutCancel(ctx), pw, salt, p.Time, p.Memory, p.Threads, keyLen)
+		clear(pw)
+		done <- result{key, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			// A KeyDeriver in another process marks its own failures
+			// with ErrUnavailable (retry soon); a refusal is internal.
+			return nil, fmt.Errorf("argon2id: %w", r.err)
+		}
+		return r.key, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // VerifyDummy spends the same time as Verify on a real hash, so that a login

@@ -69,11 +69,12 @@ func serve(r io.Reader, w io.Writer) error {
 	if err := send([]byte(hello)); err != nil {
 		return err
 	}
-	br := bufio.NewReader(r)
+	// Requests are read without a buffer, so that no copy of a password
+	// outlives the frame cleared below.
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		frame, err := readFrame(br)
+		frame, err := readFrame(r)
 		if err == io.EOF {
 			return nil
 		}

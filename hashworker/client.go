@@ -30,10 +30,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gqlauth/gqlauth/auth"
 )
 
-// ErrClosed is returned by a Client after Close.
-var ErrClosed = errors.New("hash worker closed")
+// ErrClosed is returned by a Client after Close. Like every failure of the
+// worker itself (as opposed to a request it refused), it wraps
+// auth.ErrUnavailable: the caller may retry.
+var ErrClosed = fmt.Errorf("hash worker closed: %w", auth.ErrUnavailable)
+
+// unavailable marks err as a failure of the worker, worth a retry.
+func unavailable(err error) error { return fmt.Errorf("%w: %w", auth.ErrUnavailable, err) }
 
 // Options configure a Client.
 type Options struct {
@@ -44,12 +51,17 @@ type Options struct {
 	// Idle runs the worker under SCHED_IDLE (Linux): it gets only CPU time
 	// no other thread on the machine wants.
 	Idle bool
-	// Nice is the worker's nice value, 0 to 19, when not Idle (Linux).
+	// Nice is how many nice steps below the server the worker runs when
+	// not Idle, 0 to 19 (Linux; capped at nice 19, so that a server that
+	// is itself niced, which may not raise a priority, still starts it).
 	Nice int
 	// Log receives the worker's deaths and anything it writes to stderr.
 	Log *slog.Logger
-	// Timeout is how long a hash may take before the worker is taken to be
-	// stuck and is killed; the default is 30 s.
+	// Timeout is how long the worker may go without using any CPU while it
+	// holds work (or has not yet greeted) before it is taken to be stuck
+	// and killed; the default is 30 s. A worker that is merely slow, on a
+	// busy machine at a low priority, is waited for. Where CPU time cannot
+	// be read (not Linux), Timeout is a plain deadline.
 	Timeout time.Duration
 }
 
@@ -106,8 +118,11 @@ func selfPath() string {
 // IDKey is argon2.IDKey computed by the worker.
 //
 // ctx is honoured until the request is sent; after that IDKey waits for
-// the answer, because the worker cannot abandon a hash and a caller that
-// left early would let the next one start while the memory is still held.
+// the answer, because the worker cannot abandon a hash, and a caller that
+// bounds concurrent hashes must not count one as done while the worker
+// still holds its memory (auth.Hasher lets its caller go but keeps the
+// slot until the answer). Errors wrap auth.ErrUnavailable when the worker
+// failed, not when it refused the request.
 func (c *Client) IDKey(ctx context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -122,11 +137,11 @@ func (c *Client) IDKey(ctx context.Context, password, salt []byte, time, memory 
 		return nil, err
 	}
 	if rep.Err != "" {
-		return nil, fmt.Errorf("hash worker: %s", rep.Err)
+		return nil, fmt.Errorf("hash worker refused: %s", rep.Err)
 	}
 	if uint32(len(rep.Key)) != keyLen {
 		p.kill(errors.New("reply of the wrong length"))
-		return nil, fmt.Errorf("hash worker answered %d bytes for a %d-byte key", len(rep.Key), keyLen)
+		return nil, unavailable(fmt.Errorf("hash worker answered %d bytes for a %d-byte key", len(rep.Key), keyLen))
 	}
 	return rep.Key, nil
 }
@@ -154,8 +169,10 @@ func (c *Client) Close() error {
 	if p == nil {
 		return nil
 	}
+	p.wmu.Lock() // a request being written finishes first; later ones see closing
 	p.closing.Store(true)
 	p.stdin.Close()
+	p.wmu.Unlock()
 	select {
 	case <-p.exited:
 	case <-time.After(5 * time.Second):
@@ -180,11 +197,11 @@ func (c *Client) worker() (*process, error) {
 		return c.proc, nil
 	}
 	if time.Since(c.lastStart) < restartEvery {
-		return nil, fmt.Errorf("hash worker died (%w) and was restarted less than %s ago", c.proc.deathCause(), restartEvery)
+		return nil, unavailable(fmt.Errorf("hash worker died (%w) and was restarted less than %s ago", c.proc.deathCause(), restartEvery))
 	}
 	p, err := c.start()
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	c.proc = p
 	c.restarts.Add(1)
@@ -204,6 +221,7 @@ func (c *Client) start() (*process, error) {
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
+		stdin.Close()
 		return nil, err
 	}
 	if err := startWithPriority(cmd, c.opts.Idle, c.opts.Nice); err != nil {
@@ -219,17 +237,16 @@ func (c *Client) start() (*process, error) {
 		}
 		greeted <- err
 	}()
-	select {
-	case err = <-greeted:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		<-greeted // the read ends with the process
-		err = errors.New("no greeting within 10s")
+	// A worker that starts at a low priority on a busy machine may take a
+	// while to greet; one that uses no CPU meanwhile is not starting.
+	gerr, err := await(p, greeted, c.opts.Timeout)
+	if err == nil {
+		err = gerr
 	}
 	if err != nil {
 		cmd.Process.Kill()
-		cmd.Wait()
-		return nil, fmt.Errorf("hash worker %s is not a gqlauth hash worker: %w", c.opts.Path, err)
+		cmd.Wait() // ends the greeting's read too
+		return nil, fmt.Errorf("hash worker %s did not greet (not a gqlauth binary, or it failed to start): %w", c.opts.Path, err)
 	}
 	go p.readLoop()
 	c.opts.Log.Debug("hash worker started", "pid", cmd.Process.Pid, "idle", c.opts.Idle, "nice", c.opts.Nice)
@@ -291,7 +308,7 @@ func (p *process) call(q *request, timeout time.Duration) (reply, error) {
 	p.mu.Lock()
 	if p.cause != nil {
 		p.mu.Unlock()
-		return reply{}, fmt.Errorf("hash worker died: %w", p.cause)
+		return reply{}, unavailable(fmt.Errorf("hash worker died: %w", p.cause))
 	}
 	p.pending[q.ID] = ch
 	p.mu.Unlock()
@@ -302,29 +319,55 @@ func (p *process) call(q *request, timeout time.Duration) (reply, error) {
 	}()
 
 	frame := q.marshal()
+	defer clear(frame)
+	if len(frame) > maxFrame {
+		return reply{}, fmt.Errorf("hash request of %d bytes exceeds %d", len(frame), maxFrame)
+	}
 	p.wmu.Lock()
+	if p.closing.Load() {
+		p.wmu.Unlock()
+		return reply{}, ErrClosed
+	}
 	err := writeFrame(p.stdin, frame)
 	p.wmu.Unlock()
-	clear(frame)
 	if err != nil {
 		p.kill(fmt.Errorf("write request: %w", err))
-		return reply{}, fmt.Errorf("hash worker: %w", err)
+		return reply{}, unavailable(fmt.Errorf("hash worker: %w", err))
 	}
-	t := time.NewTimer(timeout)
+	r, err := await(p, ch, timeout)
+	if err != nil {
+		p.kill(err)
+		return reply{}, unavailable(fmt.Errorf("hash worker: %w", err))
+	}
+	return r, nil
+}
+
+// await waits for a value on ch while the worker lives, checking every
+// timeout that it used some CPU since the last check: a worker starved by
+// its low priority is slow, one that uses nothing is stuck.
+func await[T any](p *process, ch <-chan T, timeout time.Duration) (T, error) {
+	var zero T
+	t := time.NewTicker(timeout)
 	defer t.Stop()
-	select {
-	case r := <-ch:
-		return r, nil
-	case <-p.done:
+	last, measurable := cpuTime(p.cmd.Process.Pid)
+	for {
 		select {
-		case r := <-ch: // answered just before it died
-			return r, nil
-		default:
-			return reply{}, fmt.Errorf("hash worker died: %w", p.deathCause())
+		case v := <-ch:
+			return v, nil
+		case <-p.done:
+			select {
+			case v := <-ch: // answered just before it died
+				return v, nil
+			default:
+				return zero, fmt.Errorf("died: %w", p.deathCause())
+			}
+		case <-t.C:
+			now, ok := cpuTime(p.cmd.Process.Pid)
+			if !measurable || !ok || now <= last {
+				return zero, fmt.Errorf("no progress in %s", timeout)
+			}
+			last = now
 		}
-	case <-t.C:
-		p.kill(fmt.Errorf("no answer within %s", timeout))
-		return reply{}, fmt.Errorf("hash worker gave no answer within %s", timeout)
 	}
 }
 
@@ -344,7 +387,14 @@ func (p *process) readLoop() {
 		ch := p.pending[r.ID]
 		p.mu.Unlock()
 		if ch != nil {
-			ch <- r // buffered, one reply per id
+			select {
+			case ch <- r: // buffered for the one reply its id gets
+			default:
+				err = fmt.Errorf("second reply for request %d", r.ID)
+			}
+		}
+		if err != nil {
+			break
 		}
 	}
 	if err == io.EOF {

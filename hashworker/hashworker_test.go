@@ -1,10 +1,13 @@
 package hashworker
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -14,14 +17,80 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gqlauth/gqlauth/auth"
 	"golang.org/x/crypto/argon2"
 )
 
 // TestMain lets this test binary serve as its own hash worker, as the
 // server binary does.
 func TestMain(m *testing.M) {
+	switch os.Getenv("HASHWORKER_TEST_MODE") {
+	case "duplicate-replies":
+		os.Exit(serveDuplicates())
+	case "parent":
+		os.Exit(runParent())
+	}
 	RunIfChild()
 	os.Exit(m.Run())
+}
+
+// serveDuplicates is a broken worker: it answers every request three
+// times (a reply channel holds one; a client that blocked on a full one
+// would hang for good).
+func serveDuplicates() int {
+	if writeFrame(os.Stdout, []byte(hello)) != nil {
+		return 1
+	}
+	for {
+		frame, err := readFrame(os.Stdin)
+		if err != nil {
+			return 0
+		}
+		var q request
+		if q.unmarshal(frame) != nil {
+			return 1
+		}
+		r := (&reply{ID: q.ID, Key: make([]byte, q.KeyLen)}).marshal()
+		for range 3 {
+			writeFrame(os.Stdout, r)
+		}
+	}
+}
+
+// runParent starts a worker, prints its pid and waits to be killed.
+func runParent() int {
+	c, err := Start(Options{})
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	fmt.Println(c.PID())
+	select {}
+}
+
+// helperScript is an executable that runs this test binary in mode.
+func helperScript(t *testing.T, mode string) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "worker.sh")
+	script := fmt.Sprintf("#!/bin/sh\nHASHWORKER_TEST_MODE=%s exec %q\n", mode, exe)
+	if err := os.WriteFile(path, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// gone reports whether pid has exited (a zombie counts: it runs no more).
+func gone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
 }
 
 func startClient(t *testing.T, opts Options) *Client {
@@ -60,8 +129,8 @@ func TestKeysMatchInlineArgon2(t *testing.T) {
 func TestInvalidParametersAreRefusedAndWorkerSurvives(t *testing.T) {
 	c := startClient(t, Options{})
 	pid := c.PID()
-	if _, err := c.IDKey(context.Background(), []byte("pw"), []byte("saltsalt"), 0, 64, 1, 32); err == nil || !strings.Contains(err.Error(), "invalid argon2id") {
-		t.Fatalf("t=0: err = %v, want the worker's refusal", err)
+	if _, err := c.IDKey(context.Background(), []byte("pw"), []byte("saltsalt"), 0, 64, 1, 32); err == nil || !strings.Contains(err.Error(), "invalid argon2id") || errors.Is(err, auth.ErrUnavailable) {
+		t.Fatalf("t=0: err = %v, want the worker's refusal (not unavailable)", err)
 	}
 	if _, err := c.IDKey(context.Background(), []byte("pw"), []byte("saltsalt"), 1, maxMemoryKiB+1, 1, 32); err == nil {
 		t.Fatal("memory beyond the limit was accepted")
@@ -81,6 +150,9 @@ func TestCanceledContextIsNotSent(t *testing.T) {
 	if _, err := c.IDKey(ctx, []byte("pw"), []byte("saltsalt"), 1, 64, 1, 32); err != context.Canceled {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
+	if n := c.next.Load(); n != 0 {
+		t.Fatalf("%d requests numbered for a canceled context, want none", n)
+	}
 }
 
 func TestKilledWorkerFailsInFlightAndIsRestarted(t *testing.T) {
@@ -98,8 +170,8 @@ func TestKilledWorkerFailsInFlightAndIsRestarted(t *testing.T) {
 	}
 	select {
 	case err := <-errc:
-		if err == nil || !strings.Contains(err.Error(), "died") {
-			t.Fatalf("in-flight hash: err = %v, want the worker's death", err)
+		if err == nil || !strings.Contains(err.Error(), "died") || !errors.Is(err, auth.ErrUnavailable) {
+			t.Fatalf("in-flight hash: err = %v, want the worker's death, unavailable", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("in-flight hash did not fail after its worker was killed")
@@ -118,16 +190,107 @@ func TestKilledWorkerFailsInFlightAndIsRestarted(t *testing.T) {
 }
 
 func TestStuckWorkerIsKilled(t *testing.T) {
-	c := startClient(t, Options{Timeout: 50 * time.Millisecond})
+	if runtime.GOOS != "linux" {
+		t.Skip("progress is read from /proc")
+	}
+	c := startClient(t, Options{Timeout: 200 * time.Millisecond})
 	pid := c.PID()
-	_, err := c.IDKey(context.Background(), []byte("pw"), []byte("saltsalt"), 200, 64<<10, 1, 32)
-	if err == nil || !strings.Contains(err.Error(), "no answer") {
-		t.Fatalf("err = %v, want a timeout", err)
+	// A stopped worker uses no CPU: stuck, not slow.
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.IDKey(context.Background(), []byte("pw"), []byte("saltsalt"), 1, 64, 1, 32)
+	if err == nil || !strings.Contains(err.Error(), "no progress") || !errors.Is(err, auth.ErrUnavailable) {
+		t.Fatalf("err = %v, want no progress, unavailable", err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for syscall.Kill(pid, 0) == nil {
+	for !gone(pid) {
 		if time.Now().After(deadline) {
 			t.Fatal("the stuck worker is still alive")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSlowWorkerIsWaitedFor: a hash far longer than Timeout is not taken
+// for a stuck worker while the worker keeps using CPU.
+func TestSlowWorkerIsWaitedFor(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("progress is read from /proc")
+	}
+	c := startClient(t, Options{Timeout: 100 * time.Millisecond})
+	pid := c.PID()
+	start := time.Now()
+	if _, err := c.IDKey(context.Background(), []byte("pw"), []byte("saltsalt"), 40, 16<<10, 1, 32); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Skipf("the hash took only %s: not long enough to show anything", took)
+	}
+	if c.PID() != pid || c.Restarts() != 0 {
+		t.Fatal("a slow but working worker was replaced")
+	}
+}
+
+// TestDuplicateRepliesDoNotWedge: a worker that answers more than once is killed
+// as out of step, and neither callers nor Close hang on it.
+func TestDuplicateRepliesDoNotWedge(t *testing.T) {
+	c, err := Start(Options{Path: helperScript(t, "duplicate-replies"), Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			c.IDKey(context.Background(), []byte("pw"), []byte("saltsalt"), 1, 64, 1, 32)
+		}
+		c.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("calls or Close hung on a worker that answers twice")
+	}
+}
+
+// TestWorkerExitsWithItsParent: a server killed with SIGKILL leaves no
+// worker behind; the worker sees its input end and exits.
+func TestWorkerExitsWithItsParent(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := exec.Command(exe)
+	parent.Env = append(os.Environ(), "HASHWORKER_TEST_MODE=parent")
+	out, err := parent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("parent said %q", line)
+	}
+	if gone(pid) {
+		t.Fatal("worker not running")
+	}
+	parent.Process.Kill()
+	parent.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for !gone(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatal("the worker outlived its parent")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -139,14 +302,20 @@ func TestCloseStopsWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := c.PID()
+	start := time.Now()
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
+	}
+	// Close kills after 5 s; a worker that heeds its input ending is far
+	// quicker than that.
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("Close took %s: the worker did not exit when its input ended", took)
 	}
 	if err := syscall.Kill(pid, 0); err == nil {
 		t.Fatalf("worker %d still running after Close", pid)
 	}
-	if _, err := c.IDKey(context.Background(), []byte("pw"), []byte("saltsalt"), 1, 64, 1, 32); err != ErrClosed {
-		t.Fatalf("after Close: err = %v, want ErrClosed", err)
+	if _, err := c.IDKey(context.Background(), []byte("pw"), []byte("saltsalt"), 1, 64, 1, 32); err != ErrClosed || !errors.Is(err, auth.ErrUnavailable) {
+		t.Fatalf("after Close: err = %v, want ErrClosed (unavailable)", err)
 	}
 }
 
@@ -158,7 +327,7 @@ func TestNotAWorkerIsRefused(t *testing.T) {
 	if _, err := os.Stat(sh); err != nil {
 		t.Skip("no /bin/true")
 	}
-	if _, err := Start(Options{Path: sh}); err == nil || !strings.Contains(err.Error(), "not a gqlauth hash worker") {
+	if _, err := Start(Options{Path: sh}); err == nil || !strings.Contains(err.Error(), "did not greet") {
 		t.Fatalf("err = %v, want a refusal", err)
 	}
 	if _, err := Start(Options{Nice: 20}); err == nil {
@@ -206,19 +375,33 @@ func threadSched(t *testing.T, pid int) map[string][2]int {
 	return out
 }
 
+// niceOf is the nice value of pid's main thread.
+func niceOf(t *testing.T, pid int) int {
+	t.Helper()
+	for _, s := range threadSched(t, pid) {
+		return s[1]
+	}
+	t.Fatalf("no threads for %d", pid)
+	return 0
+}
+
 // TestWorkerPriority: every thread of the worker runs at the lowered
 // priority, and none of the server's threads does, including after the
 // worker was started (the thread that started it must not be reused).
+// nice:N is relative to the server's own nice value and capped at 19, so a
+// server that was itself started niced (which may not raise a priority)
+// still starts its worker: the test runs itself again under nice 15.
 func TestWorkerPriority(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("priorities are lowered on Linux only")
 	}
 	const schedIdle = 5
+	base := niceOf(t, os.Getpid())
 	for _, tc := range []struct {
 		opts   Options
 		policy int
 		nice   int
-	}{{Options{Idle: true}, schedIdle, 0}, {Options{Nice: 19}, 0, 19}} {
+	}{{Options{Idle: true}, schedIdle, base}, {Options{Nice: 19}, 0, 19}, {Options{Nice: 3}, 0, min(19, base+3)}} {
 		c := startClient(t, tc.opts)
 		// Make the worker create its threads, and the server a few more.
 		var wg sync.WaitGroup
@@ -238,13 +421,30 @@ func TestWorkerPriority(t *testing.T) {
 		}
 		for tid, s := range worker {
 			if s != [2]int{tc.policy, tc.nice} {
-				t.Errorf("%+v: worker thread %s has policy %d nice %d", tc.opts, tid, s[0], s[1])
+				t.Errorf("%+v: worker thread %s has policy %d nice %d, want %d %d", tc.opts, tid, s[0], s[1], tc.policy, tc.nice)
 			}
 		}
 		for tid, s := range threadSched(t, os.Getpid()) {
-			if s != [2]int{0, 0} {
-				t.Errorf("%+v: server thread %s has policy %d nice %d", tc.opts, tid, s[0], s[1])
+			if s != [2]int{0, base} {
+				t.Errorf("%+v: server thread %s has policy %d nice %d, want 0 %d", tc.opts, tid, s[0], s[1], base)
 			}
 		}
+	}
+	if os.Getenv("HASHWORKER_TEST_RENICED") != "" {
+		return
+	}
+	nice, err := exec.LookPath("nice")
+	if err != nil {
+		t.Log("no nice(1): the niced-server case is not run")
+		return
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nice, "-n", "15", exe, "-test.run", "^TestWorkerPriority$", "-test.count", "1")
+	cmd.Env = append(os.Environ(), "HASHWORKER_TEST_RENICED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("under nice 15: %v\n%s", err, out)
 	}
 }

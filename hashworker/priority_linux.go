@@ -9,7 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// startWithPriority starts cmd at SCHED_IDLE or at the nice value.
+// startWithPriority starts cmd at SCHED_IDLE or nice steps below this
+// process (at most nice 19).
 //
 // A child inherits the scheduling policy and nice value of the thread that
 // forks it, so cmd is started from a thread of its own whose priority was
@@ -28,8 +29,18 @@ func startWithPriority(cmd *exec.Cmd, idle bool, nice int) error {
 			if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
 				return fmt.Errorf("set SCHED_IDLE: %w", err)
 			}
-		} else if err := syscall.Setpriority(syscall.PRIO_PROCESS, 0, nice); err != nil {
-			return fmt.Errorf("set nice %d: %w", nice, err)
+		} else {
+			// The raw system call answers 20 - nice, so that it is never
+			// negative. Relative, and capped at 19, the new value is never
+			// below the current one: raising a priority needs privilege.
+			raw, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
+			if err != nil {
+				return fmt.Errorf("read nice: %w", err)
+			}
+			target := min(19, 20-raw+nice)
+			if err := syscall.Setpriority(syscall.PRIO_PROCESS, 0, target); err != nil {
+				return fmt.Errorf("set nice %d: %w", target, err)
+			}
 		}
 		return cmd.Start()
 	})
