@@ -10,8 +10,8 @@ import (
 // The server's default argon2id cost (auth.DefaultArgon2Params).
 const benchMemory, benchTime = 19 * 1024, 2
 
-// BenchmarkIDKey compares a hash through the worker (pipe, framing, the
-// collection before each hash) with the same hash in this process: the
+// BenchmarkIDKey compares a hash through the worker (pipe, framing,
+// another process's scheduling) with the same hash in this process: the
 // worker's overhead is the ratio of the two ns/op, which
 // `go test -bench IDKey ./hashworker` prints side by side.
 func BenchmarkIDKey(b *testing.B) {
