@@ -3,7 +3,7 @@ GO ?= go
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test check generate vet fmt-check generate-check build fuzz e2e bench
+.PHONY: run test check generate vet fmt-check generate-check tidy-check build fuzz e2e bench
 
 run:
 	$(GO) run .
@@ -16,7 +16,11 @@ build:
 test: check
 	REQUIRE_POSTGRES=1 $(GO) test -race -count=1 -timeout 20m ./...
 
-check: fmt-check vet generate-check
+check: fmt-check vet tidy-check generate-check
+
+# go.mod and go.sum must say exactly what the code imports.
+tidy-check:
+	@$(GO) mod tidy -diff || (echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit"; exit 1)
 
 # Each fuzz target for a short while (CI runs this after the suite);
 # FUZZTIME=5m make fuzz for a longer hunt. Seeds live in testdata/fuzz.
