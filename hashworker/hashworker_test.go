@@ -85,12 +85,8 @@ func helperScript(t *testing.T, mode string) string {
 
 // gone reports whether pid has exited (a zombie counts: it runs no more).
 func gone(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
+	f, err := statFields(fmt.Sprintf("/proc/%d/stat", pid))
+	return err != nil || len(f) > 0 && (f[0] == "Z" || f[0] == "X")
 }
 
 func startClient(t *testing.T, opts Options) *Client {
@@ -361,13 +357,11 @@ func threadSched(t *testing.T, pid int) map[string][2]int {
 	}
 	out := map[string][2]int{}
 	for _, task := range tasks {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		f, err := statFields(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
 		if err != nil {
 			continue // the thread ended
 		}
-		// Fields after the parenthesised command: state is field 3, nice
-		// field 19, policy field 41.
-		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+		// nice is field 19, policy field 41.
 		nice, _ := strconv.Atoi(f[19-3])
 		policy, _ := strconv.Atoi(f[41-3])
 		out[task.Name()] = [2]int{policy, nice}
