@@ -21,9 +21,8 @@ import (
 	"github.com/gqlauth/gqlauth/metrics"
 )
 
-// app is the wired server: the store, the auth service and the HTTP
-// handler. Subcommands that need only the service use it too, so that the
-// CLI and the server share one code path.
+// app is the wired server: the store, the use cases, the hash worker and
+// the HTTP handler. Only `serve` opens one; the CLI opens an operator.
 type app struct {
 	cfg     *config
 	log     *slog.Logger
@@ -36,9 +35,22 @@ type app struct {
 	hashWorker *hashworker.Client // nil when HASH_ISOLATION=off
 }
 
-// openApp opens the store, applies migrations and wires the service.
-func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+// openStore opens the database and applies the migrations.
+func openStore(ctx context.Context, cfg *config) (*db.Store, error) {
 	store, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return store, nil
+}
+
+// openApp opens the store and wires everything the server runs.
+func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -51,24 +63,8 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 }
 
 func (a *app) init(ctx context.Context) error {
-	if err := a.store.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	cfg := a.cfg
-	key := cfg.SigningKey
-	if key == nil {
-		secret, err := a.jwtSecret(ctx)
-		if err != nil {
-			return err
-		}
-		if key, err = auth.NewHMACKey(secret); err != nil {
-			return err
-		}
-	}
-	tokens, err := auth.NewTokens(auth.TokenConfig{
-		Key: key, Issuer: cfg.Issuer, Audience: cfg.Audience,
-		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Leeway: cfg.Leeway,
-	}, nil)
+	tokens, err := newTokens(ctx, cfg, a.log, a.store)
 	if err != nil {
 		return err
 	}
@@ -81,6 +77,11 @@ func (a *app) init(ctx context.Context) error {
 	}
 	hasher, err := auth.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.HashQueue, kdf)
 	if err != nil {
+		return err
+	}
+	// The dummy hash that unknown emails are checked against is computed
+	// now, so that the first such login takes no longer than any other.
+	if err := hasher.Warm(ctx); err != nil {
 		return err
 	}
 	a.metrics = metrics.New(a.store.DB().DB, hasher.QueueLength)
@@ -101,13 +102,11 @@ func (a *app) init(ctx context.Context) error {
 		})
 		store = a.cache
 	}
-	a.svc = auth.NewService(store, tokens, hasher, auth.ServiceOptions{
-		ReuseGrace: cfg.ReuseGrace, RateLimits: cfg.RateLimits, AuditRetention: cfg.AuditRetention, Logger: a.log,
-		OnEvent: func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) },
-		CSRF:    cfg.Transport.Cookies,
-	})
+	opts := serviceOptions(cfg, a.log)
+	opts.OnEvent = func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) }
+	a.svc = auth.NewService(store, tokens, hasher, opts)
 
-	gql := auth.Middleware(tokens, auth.MiddlewareOptions{ClientIP: cfg.TrustedProxies.ClientIP, Transport: cfg.Transport})(graph.NewHandler(a.svc, graph.HandlerOptions{
+	gql := httpapi.Middleware(tokens, httpapi.MiddlewareOptions{ClientIP: cfg.TrustedProxies.ClientIP, Transport: cfg.Transport})(graph.NewHandler(a.svc, graph.HandlerOptions{
 		Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 		Limits: cfg.Limits, Timeout: cfg.OpTimeout, Logger: a.log,
 		Observe: a.metrics.Operation, OnAuthCheck: a.metrics.AuthCheck,
@@ -128,17 +127,44 @@ func (a *app) init(ctx context.Context) error {
 	return nil
 }
 
+// serviceOptions are the use cases' settings from the configuration.
+func serviceOptions(cfg *config, log *slog.Logger) auth.ServiceOptions {
+	return auth.ServiceOptions{
+		ReuseGrace: cfg.ReuseGrace, RateLimits: cfg.RateLimits, AuditRetention: cfg.AuditRetention,
+		Logger: log, BindCSRF: cfg.Transport.Cookies,
+	}
+}
+
+// newTokens builds the token issuer and verifier from the configured key,
+// or from the HS256 secret (see jwtSecret).
+func newTokens(ctx context.Context, cfg *config, log *slog.Logger, store *db.Store) (*auth.Tokens, error) {
+	key := cfg.SigningKey
+	if key == nil {
+		secret, err := jwtSecret(ctx, cfg, log, store)
+		if err != nil {
+			return nil, err
+		}
+		if key, err = auth.NewHMACKey(secret); err != nil {
+			return nil, err
+		}
+	}
+	return auth.NewTokens(auth.TokenConfig{
+		Key: key, Issuer: cfg.Issuer, Audience: cfg.Audience,
+		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Leeway: cfg.Leeway,
+	}, nil)
+}
+
 // jwtSecret returns the configured secret or, outside production, one
 // generated on first start and kept in the store so restarts keep tokens
 // valid.
-func (a *app) jwtSecret(ctx context.Context) ([]byte, error) {
-	if len(a.cfg.JWTSecret) > 0 {
-		return a.cfg.JWTSecret, nil
+func jwtSecret(ctx context.Context, cfg *config, log *slog.Logger, store *db.Store) ([]byte, error) {
+	if len(cfg.JWTSecret) > 0 {
+		return cfg.JWTSecret, nil
 	}
-	if a.cfg.Production {
+	if cfg.Production {
 		return nil, errors.New("JWT_SECRET is required when APP_ENV=production")
 	}
-	s, err := a.store.Setting(ctx, "jwt_secret", func() (string, error) {
+	s, err := store.Setting(ctx, "jwt_secret", func() (string, error) {
 		b := make([]byte, 48)
 		if _, err := rand.Read(b); err != nil {
 			return "", err
@@ -148,7 +174,7 @@ func (a *app) jwtSecret(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load generated JWT secret: %w", err)
 	}
-	a.log.Warn("JWT_SECRET is not set: using a generated secret kept in the database; set JWT_SECRET in production")
+	log.Warn("JWT_SECRET is not set: using a generated secret kept in the database; set JWT_SECRET in production")
 	return []byte(s), nil
 }
 
@@ -184,13 +210,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
-	go a.svc.RunPruner(bgCtx, a.cfg.PruneInterval)
+	go a.svc.Pruner.Run(bgCtx, a.cfg.PruneInterval)
 	if a.cache != nil {
 		go a.store.Listen(bgCtx, a.log, a.cache.Apply, a.cache.SetLive)
 		go a.cache.RunResync(bgCtx, a.resyncInterval(), a.log)
 	}
-	if a.svc.Tokens().SigningKey().Public() {
-		go a.svc.RunKeyRefresh(bgCtx, keyRefreshInterval)
+	if a.svc.Tokens.SigningKey().Public() {
+		go a.svc.Keys.Run(bgCtx, keyRefreshInterval)
 	}
 
 	errc := make(chan error, 2)
@@ -244,14 +270,14 @@ const keyRefreshInterval = time.Minute
 // startKeys publishes an asymmetric signing key for every replica (and the
 // JWKS) and loads the keys of other replicas and earlier rotations.
 func (a *app) startKeys(ctx context.Context) error {
-	tokens := a.svc.Tokens()
+	tokens := a.svc.Tokens
 	if !tokens.SigningKey().Public() {
 		return nil
 	}
-	if err := a.svc.PublishSigningKey(ctx); err != nil {
+	if err := a.svc.Keys.Publish(ctx); err != nil {
 		return err
 	}
-	if err := tokens.SetKeySource(ctx, a.svc.AcceptedKeys); err != nil {
+	if err := tokens.SetKeySource(ctx, a.svc.Keys.Accepted); err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
 	}
 	a.log.Info("signing tokens", "alg", tokens.Algorithm(), "kid", tokens.KeyID(), "accepted_keys", len(tokens.PublicKeys()))

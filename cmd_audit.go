@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,36 +18,34 @@ func cmdAudit(ctx context.Context, cfg *config, log *slog.Logger, args []string,
 	if len(args) == 0 || args[0] != "tail" {
 		return fmt.Errorf("usage: gqlauth audit tail [-n N] [--follow]")
 	}
-	fs := newFlagSet("audit tail", stdout)
-	n := fs.Int("n", 20, "how many of the newest events to show")
-	follow := fs.Bool("follow", false, "keep printing new events until interrupted")
-	every := fs.Duration("interval", time.Second, "with --follow: how often to look for new events")
+	fs, f := auditFlags("audit tail", stdout)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *n < 1 || *n > auth.MaxPageSize {
+	if f.n < 1 || f.n > auth.MaxPageSize {
 		return fmt.Errorf("-n must be between 1 and %d", auth.MaxPageSize)
 	}
-	a, err := openApp(ctx, cfg, log)
+	op, err := openOperator(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	page, err := a.svc.AuditTail(ctx, *n, "")
+	defer op.close()
+	ctx = auth.AsOperator(ctx)
+	page, err := op.svc.Admin.AuditEvents(ctx, f.n, "", "")
 	if err != nil {
 		return cliError(err)
 	}
 	events := slices.Clone(page.Events)
 	slices.Reverse(events) // oldest first, like tail
 	printEvents(stdout, events)
-	if !*follow {
+	if !f.follow {
 		return nil
 	}
 	var last int64
 	if len(events) > 0 {
 		last = events[len(events)-1].ID
 	}
-	t := time.NewTicker(*every)
+	t := time.NewTicker(f.interval)
 	defer t.Stop()
 	for {
 		select {
@@ -54,7 +53,7 @@ func cmdAudit(ctx context.Context, cfg *config, log *slog.Logger, args []string,
 			return nil
 		case <-t.C:
 		}
-		page, err := a.svc.AuditTail(ctx, auth.MaxPageSize, "")
+		page, err := op.svc.Admin.AuditEvents(ctx, auth.MaxPageSize, "", "")
 		if err != nil {
 			return cliError(err)
 		}
@@ -70,6 +69,23 @@ func cmdAudit(ctx context.Context, cfg *config, log *slog.Logger, args []string,
 			last = fresh[len(fresh)-1].ID
 		}
 	}
+}
+
+// auditArgs are the flags of `audit tail`.
+type auditArgs struct {
+	n        int
+	follow   bool
+	interval time.Duration
+}
+
+// auditFlags declares the flags of `audit tail`, for running it and for
+// --help alike.
+func auditFlags(name string, out io.Writer) (*flag.FlagSet, *auditArgs) {
+	fs, f := newFlagSet(name, out), &auditArgs{}
+	fs.IntVar(&f.n, "n", 20, "how many of the newest events to show")
+	fs.BoolVar(&f.follow, "follow", false, "keep printing new events until interrupted")
+	fs.DurationVar(&f.interval, "interval", time.Second, "with --follow: how often to look for new events")
+	return fs, f
 }
 
 func printEvents(w io.Writer, events []auth.AuditEvent) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,99 +24,98 @@ func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, 
 		return errors.New("usage: gqlauth user create|set-role|list|disable|enable|revoke-sessions [flags]; see gqlauth user SUBCOMMAND --help")
 	}
 	sub, args := args[0], args[1:]
-	fs := newFlagSet("user "+sub, stdout)
-	email := fs.String("email", "", "the user's email")
-	role := fs.String("role", "", "USER or ADMIN")
-	search := fs.String("search", "", "list: only emails containing this")
-	limit := fs.Int("limit", 50, "list: how many users")
+	fs, f := userFlags("user "+sub, stdout)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if sub == "list" {
-		a, err := openApp(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
-		defer a.close()
-		return listUsers(ctx, a, *search, *limit, stdout)
+	switch sub {
+	case "list", "create", "set-role", "disable", "enable", "revoke-sessions":
+	default:
+		return fmt.Errorf("unknown user command %q (want create, set-role, list, disable, enable or revoke-sessions)", sub)
 	}
-	if *email == "" {
+	if sub != "list" && f.email == "" {
 		return errors.New("--email is required")
 	}
-	r := auth.Role(strings.ToUpper(*role))
-	switch sub {
-	case "create":
-		if *role == "" {
-			r = auth.RoleUser
-		}
-		if !r.Valid() {
-			return fmt.Errorf("--role must be USER or ADMIN, not %q", *role)
-		}
-		password, err := readPassword(stdin, stderr)
-		if err != nil {
+	r := auth.Role(strings.ToUpper(f.role))
+	if sub == "create" && f.role == "" {
+		r = auth.RoleUser
+	}
+	if (sub == "create" || sub == "set-role") && !r.Valid() {
+		return fmt.Errorf("--role must be USER or ADMIN, not %q", f.role)
+	}
+	var password string
+	if sub == "create" {
+		var err error
+		if password, err = readPassword(stdin, stderr); err != nil {
 			return err
 		}
-		a, err := openApp(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
-		defer a.close()
-		u, err := a.svc.CreateUser(ctx, *email, password, r)
+	}
+	op, err := openOperator(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer op.close()
+	ctx = auth.AsOperator(ctx)
+	admin := op.svc.Admin
+	if sub == "list" {
+		return listUsers(ctx, admin, f.search, f.limit, stdout)
+	}
+	if sub == "create" {
+		u, err := admin.CreateUser(ctx, f.email, password, r)
 		if err != nil {
 			return cliError(err)
 		}
 		fmt.Fprintf(stdout, "created user %s (%s) with role %s\n", u.Email, u.ID, u.Role)
 		return nil
+	}
+	u, err := admin.UserByEmail(ctx, f.email)
+	if err != nil {
+		return cliError(err)
+	}
+	switch sub {
 	case "set-role":
-		if !r.Valid() {
-			return fmt.Errorf("--role must be USER or ADMIN, not %q", *role)
-		}
-		a, err := openApp(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
-		defer a.close()
-		u, err := a.svc.SetRoleByEmail(ctx, *email, r)
-		if err != nil {
+		if u, err = admin.SetRole(ctx, u.ID, r); err != nil {
 			return cliError(err)
 		}
 		fmt.Fprintf(stdout, "user %s (%s) now has role %s\n", u.Email, u.ID, u.Role)
-		return nil
 	case "disable", "enable":
-		a, err := openApp(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
-		defer a.close()
-		u, err := a.svc.SetDisabledByEmail(ctx, *email, sub == "disable")
-		if err != nil {
+		if u, err = admin.SetDisabled(ctx, u.ID, sub == "disable"); err != nil {
 			return cliError(err)
 		}
 		fmt.Fprintf(stdout, "user %s (%s) %sd\n", u.Email, u.ID, sub)
-		return nil
 	case "revoke-sessions":
-		a, err := openApp(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
-		defer a.close()
-		n, err := a.svc.RevokeSessionsByEmail(ctx, *email)
+		n, err := admin.RevokeSessions(ctx, u.ID)
 		if err != nil {
 			return cliError(err)
 		}
-		fmt.Fprintf(stdout, "ended %d sessions of %s\n", n, *email)
-		return nil
-	default:
-		return fmt.Errorf("unknown user command %q (want create, set-role, list, disable, enable or revoke-sessions)", sub)
+		fmt.Fprintf(stdout, "ended %d sessions of %s\n", n, u.Email)
 	}
+	return nil
 }
 
-func listUsers(ctx context.Context, a *app, search string, limit int, stdout io.Writer) error {
+// userArgs are the flags of the user subcommands.
+type userArgs struct {
+	email, role, search string
+	limit               int
+}
+
+// userFlags declares the user subcommands' flags, for running them and
+// for --help alike.
+func userFlags(name string, out io.Writer) (*flag.FlagSet, *userArgs) {
+	fs, f := newFlagSet(name, out), &userArgs{}
+	fs.StringVar(&f.email, "email", "", "the user's email")
+	fs.StringVar(&f.role, "role", "", "USER or ADMIN")
+	fs.StringVar(&f.search, "search", "", "list: only emails containing this")
+	fs.IntVar(&f.limit, "limit", 50, "list: how many users")
+	return fs, f
+}
+
+func listUsers(ctx context.Context, admin *auth.Admin, search string, limit int, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tDISABLED\tCREATED")
 	after := ""
 	for shown := 0; shown < limit; {
-		page, err := a.svc.OperatorListUsers(ctx, min(limit-shown, auth.MaxPageSize), after, search)
+		page, err := admin.Users(ctx, min(limit-shown, auth.MaxPageSize), after, search)
 		if err != nil {
 			return cliError(err)
 		}

@@ -83,7 +83,7 @@ type config struct {
 	Production      bool
 	JWTSecret       []byte
 	SigningKey      *auth.SigningKey // nil: HS256 with JWTSecret
-	Transport       auth.Transport
+	Transport       httpapi.Transport
 	Issuer          string
 	Audience        string
 	Leeway          time.Duration
@@ -295,8 +295,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 }
 
 // transportConfig reads TOKEN_LOCATION and the cookie settings.
-func transportConfig(get func(string) string, boolean func(string, bool) bool, bad func(string, string, ...any)) auth.Transport {
-	t := auth.Transport{Cookie: auth.DefaultCookieConfig()}
+func transportConfig(get func(string) string, boolean func(string, bool) bool, bad func(string, string, ...any)) httpapi.Transport {
+	t := httpapi.Transport{Cookie: httpapi.DefaultCookieConfig()}
 	for _, loc := range strings.Split(get("TOKEN_LOCATION"), ",") {
 		switch strings.TrimSpace(loc) {
 		case "headers":

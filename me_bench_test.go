@@ -16,7 +16,7 @@ import (
 // same JSON.
 func BenchmarkMeHandler(b *testing.B) {
 	a := openTestApp(b, testEnv(dbtest.SQLiteURL(b), map[string]string{"LOG_LEVEL": "warn"}))
-	res, err := a.svc.Register(context.Background(), "bench@example.com", "password-123")
+	res, err := a.svc.Accounts.Register(context.Background(), "bench@example.com", "password-123")
 	if err != nil {
 		b.Fatal(err)
 	}

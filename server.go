@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/gqlauth/gqlauth/hashworker"
 )
@@ -117,20 +116,13 @@ func subcommandHelp(w io.Writer, cmd string, rest []string) error {
 	case "serve", "migrate":
 		newFlagSet(name, w).Usage()
 	case "user":
-		fs := newFlagSet(name, w)
-		fs.String("email", "", "the user's email")
-		fs.String("role", "", "USER or ADMIN")
-		fs.String("search", "", "list: only emails containing this")
-		fs.Int("limit", 50, "list: how many users")
+		fs, _ := userFlags(name, w)
 		fs.Usage()
 	case "keys":
 		fs, _, _, _ := keysFlags(w)
 		fs.Usage()
 	case "audit":
-		fs := newFlagSet(name, w)
-		fs.Int("n", 20, "how many of the newest events to show")
-		fs.Bool("follow", false, "keep printing new events until interrupted")
-		fs.Duration("interval", time.Second, "with --follow: how often to look for new events")
+		fs, _ := auditFlags(name, w)
 		fs.Usage()
 	default:
 		usage(w)
@@ -171,12 +163,12 @@ func cmdMigrate(ctx context.Context, cfg *config, log *slog.Logger, args []strin
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, log)
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	fmt.Fprintf(stdout, "migrations applied (%s)\n", a.store.Dialect())
+	defer store.Close()
+	fmt.Fprintf(stdout, "migrations applied (%s)\n", store.Dialect())
 	return nil
 }
 

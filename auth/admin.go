@@ -2,19 +2,36 @@ package auth
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
 
-// Page sizes of the admin lists.
-const (
-	DefaultPageSize = 20
-	MaxPageSize     = 100
-)
+// adminStore is what Admin needs of the store.
+type adminStore interface {
+	txRunner
+	UserByID(ctx context.Context, id string) (*User, error)
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// ListUsers returns one page of users in (created_at, id) order.
+	ListUsers(ctx context.Context, page UserPage) ([]User, error)
+	// ListAuditEvents returns one page of audit events, newest first.
+	ListAuditEvents(ctx context.Context, page AuditPage) ([]AuditEvent, error)
+	// Stats computes the adminStats figures; the login counts cover events
+	// since `since`.
+	Stats(ctx context.Context, now, since time.Time) (*Stats, error)
+}
+
+// Admin are the administrative use cases. Each one demands RequireAdmin of
+// the caller: an ADMIN with a fresh token through GraphQL, or the operator
+// (AsOperator) through the CLI, so that each exists once for both.
+type Admin struct {
+	store    adminStore
+	guard    *Guard
+	accounts *Accounts
+	audit    *auditor
+	now      func() time.Time
+}
 
 // UserList is one page of users and the cursor of its last one.
 type UserList struct {
@@ -30,16 +47,12 @@ type AuditList struct {
 	EndCursor   string
 }
 
-// ListUsers pages through users in creation order; search matches a part
-// of the email. Admins only.
-func (s *Service) ListUsers(ctx context.Context, first int, after, search string) (*UserList, error) {
-	if _, err := s.RequireRole(ctx, RoleAdmin); err != nil {
+// Users pages through users in creation order; search matches a part of
+// the email.
+func (a *Admin) Users(ctx context.Context, first int, after, search string) (*UserList, error) {
+	if _, err := a.guard.authorize(ctx, RequireAdmin); err != nil {
 		return nil, err
 	}
-	return s.listUsers(ctx, first, after, search)
-}
-
-func (s *Service) listUsers(ctx context.Context, first int, after, search string) (*UserList, error) {
 	limit, err := pageSize(first)
 	if err != nil {
 		return nil, err
@@ -50,7 +63,7 @@ func (s *Service) listUsers(ctx context.Context, first int, after, search string
 			return nil, err
 		}
 	}
-	users, err := s.store.ListUsers(ctx, page)
+	users, err := a.store.ListUsers(ctx, page)
 	if err != nil {
 		return nil, Internal(err)
 	}
@@ -64,20 +77,27 @@ func (s *Service) listUsers(ctx context.Context, first int, after, search string
 	return out, nil
 }
 
-// User returns one user, or nil when there is none. Admins only.
-func (s *Service) User(ctx context.Context, id string) (*User, error) {
-	if _, err := s.RequireRole(ctx, RoleAdmin); err != nil {
+// User returns one user, or nil when there is none.
+func (a *Admin) User(ctx context.Context, id string) (*User, error) {
+	if _, err := a.guard.authorize(ctx, RequireAdmin); err != nil {
 		return nil, err
 	}
-	return s.userOrNil(ctx, id)
+	return userOrNil(ctx, a.store, id)
 }
 
-// userOrNil reads a user for an admin: nil, not an error, when there is
-// none.
-func (s *Service) userOrNil(ctx context.Context, id string) (*User, error) {
-	u, err := s.store.UserByID(ctx, id)
+// UserByEmail returns the user with email; BAD_USER_INPUT when there is
+// none. The CLI names accounts by email.
+func (a *Admin) UserByEmail(ctx context.Context, email string) (*User, error) {
+	if _, err := a.guard.authorize(ctx, RequireAdmin); err != nil {
+		return nil, err
+	}
+	email, err := NormalizeEmail("email", email)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.store.UserByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
-		return nil, nil
+		return nil, BadInput("email", "no user with this email")
 	}
 	if err != nil {
 		return nil, Internal(err)
@@ -85,55 +105,83 @@ func (s *Service) userOrNil(ctx context.Context, id string) (*User, error) {
 	return u, nil
 }
 
-// UserEntity resolves a federation reference to the user with id, for the
-// caller in ctx: a caller may resolve their own account, an ADMIN any
-// account. Anyone else gets FORBIDDEN, whether or not the id exists, so
-// that a gateway's entity lookups cannot be used to probe for accounts. An
-// ADMIN asking for an unknown id gets nil.
-func (s *Service) UserEntity(ctx context.Context, id string) (*User, error) {
-	p, err := s.Authenticate(ctx)
+// CreateUser creates an account with role. It opens no session.
+func (a *Admin) CreateUser(ctx context.Context, email, password string, role Role) (*User, error) {
+	p, err := a.guard.authorize(ctx, RequireAdmin)
 	if err != nil {
 		return nil, err
 	}
-	if p.User.ID == id {
-		u := p.User
-		return &u, nil
-	}
-	if err := p.CheckRole(RoleAdmin); err != nil {
+	u, err := a.accounts.newUser(ctx, "", email, password, role, nil)
+	if err != nil {
 		return nil, err
 	}
-	return s.userOrNil(ctx, id)
+	err = a.store.Tx(ctx, func(q Queries) error {
+		if err := insertUser(ctx, q, u); err != nil {
+			return err
+		}
+		return q.AddAuditEvent(ctx, a.audit.event(ctx, EventRegister, u.ID, u.Email, p.actor()+" as "+string(role)))
+	})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return u, nil
 }
 
-// SetUserDisabled disables or enables an account as the admin in ctx.
-// Disabling ends every session of the account at once.
-func (s *Service) SetUserDisabled(ctx context.Context, userID string, disabled bool) (*User, error) {
-	p, err := s.RequireRole(ctx, RoleAdmin)
+// SetRole changes a user's role. The change applies to the user's next
+// request, because roles are read on every request.
+func (a *Admin) SetRole(ctx context.Context, userID string, role Role) (*User, error) {
+	p, err := a.guard.authorize(ctx, RequireAdmin)
+	if err != nil {
+		return nil, err
+	}
+	if !role.Valid() {
+		return nil, BadInput("role", "unknown role %q", role)
+	}
+	now := a.now().UTC()
+	var u *User
+	err = a.store.Tx(ctx, func(q Queries) error {
+		old, err := q.UserByID(ctx, userID)
+		if errors.Is(err, ErrNotFound) {
+			return errNoSuchUser
+		}
+		if err != nil {
+			return err
+		}
+		if err := q.SetUserRole(ctx, userID, role, now); err != nil {
+			return err
+		}
+		if u, err = q.UserByID(ctx, userID); err != nil {
+			return err
+		}
+		return q.AddAuditEvent(ctx, a.audit.event(ctx, EventRoleChanged, u.ID, u.Email,
+			fmt.Sprintf("%s -> %s %s", old.Role, role, p.actor())))
+	})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return u, nil
+}
+
+// errNoSuchUser answers an admin operation on an id that names no user.
+var errNoSuchUser = BadInput("userId", "no user with this id")
+
+// SetDisabled disables or enables an account. Disabling ends every session
+// of the account at once.
+func (a *Admin) SetDisabled(ctx context.Context, userID string, disabled bool) (*User, error) {
+	p, err := a.guard.authorize(ctx, RequireAdmin)
 	if err != nil {
 		return nil, err
 	}
 	if p.User.ID == userID && disabled {
 		return nil, BadInput("userId", "you cannot disable your own account")
 	}
-	return s.setDisabled(ctx, userID, disabled, "by "+p.User.ID)
-}
-
-// SetDisabledByEmail is SetUserDisabled on an operator's authority (the CLI).
-func (s *Service) SetDisabledByEmail(ctx context.Context, email string, disabled bool) (*User, error) {
-	u, err := s.userByEmail(ctx, email)
-	if err != nil {
-		return nil, err
-	}
-	return s.setDisabled(ctx, u.ID, disabled, "by operator")
-}
-
-func (s *Service) setDisabled(ctx context.Context, userID string, disabled bool, detail string) (*User, error) {
-	now := s.now().UTC()
+	now := a.now().UTC()
+	detail := p.actor()
 	var u *User
-	err := s.store.Tx(ctx, func(q Queries) error {
+	err = a.store.Tx(ctx, func(q Queries) error {
 		err := q.SetUserDisabled(ctx, userID, disabled, now)
 		if errors.Is(err, ErrNotFound) {
-			return BadInput("userId", "no user with this id")
+			return errNoSuchUser
 		}
 		if err != nil {
 			return err
@@ -150,7 +198,7 @@ func (s *Service) setDisabled(ctx context.Context, userID string, disabled bool,
 		if u, err = q.UserByID(ctx, userID); err != nil {
 			return err
 		}
-		return q.AddAuditEvent(ctx, s.event(ctx, typ, u.ID, u.Email, detail))
+		return q.AddAuditEvent(ctx, a.audit.event(ctx, typ, u.ID, u.Email, detail))
 	})
 	if err != nil {
 		return nil, wrap(err)
@@ -158,32 +206,19 @@ func (s *Service) setDisabled(ctx context.Context, userID string, disabled bool,
 	return u, nil
 }
 
-// RevokeUserSessions ends every session of a user as the admin in ctx and
-// returns how many were active.
-func (s *Service) RevokeUserSessions(ctx context.Context, userID string) (int, error) {
-	p, err := s.RequireRole(ctx, RoleAdmin)
+// RevokeSessions ends every session of a user and returns how many were
+// active.
+func (a *Admin) RevokeSessions(ctx context.Context, userID string) (int, error) {
+	p, err := a.guard.authorize(ctx, RequireAdmin)
 	if err != nil {
 		return 0, err
 	}
-	return s.revokeSessions(ctx, userID, "by "+p.User.ID)
-}
-
-// RevokeSessionsByEmail is RevokeUserSessions on an operator's authority.
-func (s *Service) RevokeSessionsByEmail(ctx context.Context, email string) (int, error) {
-	u, err := s.userByEmail(ctx, email)
-	if err != nil {
-		return 0, err
-	}
-	return s.revokeSessions(ctx, u.ID, "by operator")
-}
-
-func (s *Service) revokeSessions(ctx context.Context, userID, detail string) (int, error) {
-	now := s.now().UTC()
+	now := a.now().UTC()
 	var n int
-	err := s.store.Tx(ctx, func(q Queries) error {
+	err = a.store.Tx(ctx, func(q Queries) error {
 		u, err := q.UserByID(ctx, userID)
 		if errors.Is(err, ErrNotFound) {
-			return BadInput("userId", "no user with this id")
+			return errNoSuchUser
 		}
 		if err != nil {
 			return err
@@ -191,46 +226,28 @@ func (s *Service) revokeSessions(ctx context.Context, userID, detail string) (in
 		if n, err = q.RevokeUserSessions(ctx, userID, "", now); err != nil {
 			return err
 		}
-		return q.AddAuditEvent(ctx, s.event(ctx, EventSessionsRevoked, u.ID, u.Email, fmt.Sprintf("%s; ended %d sessions", detail, n)))
+		return q.AddAuditEvent(ctx, a.audit.event(ctx, EventSessionsRevoked, u.ID, u.Email, fmt.Sprintf("%s; ended %d sessions", p.actor(), n)))
 	})
 	return n, wrap(err)
 }
 
 // AuditEvents pages through the audit log, newest first, optionally for
-// one user. Admins only.
-func (s *Service) AuditEvents(ctx context.Context, first int, after, userID string) (*AuditList, error) {
-	if _, err := s.RequireRole(ctx, RoleAdmin); err != nil {
+// one user.
+func (a *Admin) AuditEvents(ctx context.Context, first int, after, userID string) (*AuditList, error) {
+	if _, err := a.guard.authorize(ctx, RequireAdmin); err != nil {
 		return nil, err
 	}
-	return s.auditEvents(ctx, first, after, userID)
-}
-
-// AuditTail is AuditEvents on an operator's authority (the CLI).
-func (s *Service) AuditTail(ctx context.Context, first int, after string) (*AuditList, error) {
-	return s.auditEvents(ctx, first, after, "")
-}
-
-// OperatorListUsers is ListUsers on an operator's authority (the CLI).
-func (s *Service) OperatorListUsers(ctx context.Context, first int, after, search string) (*UserList, error) {
-	return s.listUsers(ctx, first, after, search)
-}
-
-func (s *Service) auditEvents(ctx context.Context, first int, after, userID string) (*AuditList, error) {
 	limit, err := pageSize(first)
 	if err != nil {
 		return nil, err
 	}
 	page := AuditPage{UserID: userID, Limit: limit + 1}
 	if after != "" {
-		parts, err := decodeCursor("a", after, 1)
-		if err != nil {
+		if page.BeforeID, err = decodeAuditCursor(after); err != nil {
 			return nil, err
 		}
-		if page.BeforeID, err = strconv.ParseInt(parts[0], 10, 64); err != nil || page.BeforeID <= 0 {
-			return nil, BadInput("after", "invalid cursor")
-		}
 	}
-	events, err := s.store.ListAuditEvents(ctx, page)
+	events, err := a.store.ListAuditEvents(ctx, page)
 	if err != nil {
 		return nil, Internal(err)
 	}
@@ -244,67 +261,15 @@ func (s *Service) auditEvents(ctx context.Context, first int, after, userID stri
 	return out, nil
 }
 
-func (s *Service) userByEmail(ctx context.Context, email string) (*User, error) {
-	email, err := NormalizeEmail("email", email)
-	if err != nil {
+// Stats returns the adminStats figures; the login counts cover 24 hours.
+func (a *Admin) Stats(ctx context.Context) (*Stats, error) {
+	if _, err := a.guard.authorize(ctx, RequireAdmin); err != nil {
 		return nil, err
 	}
-	u, err := s.store.UserByEmail(ctx, email)
-	if errors.Is(err, ErrNotFound) {
-		return nil, BadInput("email", "no user with this email")
-	}
+	now := a.now().UTC()
+	st, err := a.store.Stats(ctx, now, now.Add(-24*time.Hour))
 	if err != nil {
 		return nil, Internal(err)
 	}
-	return u, nil
-}
-
-func pageSize(first int) (int, error) {
-	switch {
-	case first == 0:
-		return DefaultPageSize, nil
-	case first < 0 || first > MaxPageSize:
-		return 0, BadInput("first", "first must be between 1 and %d", MaxPageSize)
-	}
-	return first, nil
-}
-
-// UserCursor is the cursor that pages past u.
-func UserCursor(u *User) string {
-	return encodeCursor("u", u.CreatedAt.Format(time.RFC3339Nano), u.ID)
-}
-
-// AuditCursor is the cursor that pages past e.
-func AuditCursor(e *AuditEvent) string {
-	return encodeCursor("a", strconv.FormatInt(e.ID, 10))
-}
-
-// Cursors are opaque to clients: a kind letter and fields, base64url.
-func encodeCursor(kind string, fields ...string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strings.Join(fields, "|")))
-}
-
-func decodeCursor(kind, c string, n int) ([]string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return nil, BadInput("after", "invalid cursor")
-	}
-	rest, ok := strings.CutPrefix(string(b), kind+":")
-	parts := strings.Split(rest, "|")
-	if !ok || len(parts) != n {
-		return nil, BadInput("after", "invalid cursor")
-	}
-	return parts, nil
-}
-
-func decodeUserCursor(c string) (time.Time, string, error) {
-	parts, err := decodeCursor("u", c, 2)
-	if err != nil {
-		return time.Time{}, "", err
-	}
-	t, err := time.Parse(time.RFC3339Nano, parts[0])
-	if err != nil || parts[1] == "" {
-		return time.Time{}, "", BadInput("after", "invalid cursor")
-	}
-	return t, parts[1], nil
+	return st, nil
 }

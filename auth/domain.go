@@ -87,7 +87,9 @@ type AuditEvent struct {
 // it now: the role is the current one, not the one in the token.
 type Principal struct {
 	User   User
-	Claims *Claims
+	Claims *Claims // nil for the operator
+	// operator marks the command-line operator (see Operator).
+	operator bool
 }
 
 // Stats are the figures adminStats reports.
@@ -114,23 +116,6 @@ func (r Role) Includes(required Role) bool {
 	return r == required || r == RoleAdmin
 }
 
-// CheckRole returns FORBIDDEN unless the caller's current role includes role.
-func (p *Principal) CheckRole(role Role) error {
-	if !p.User.Role.Includes(role) {
-		return errForbidden
-	}
-	return nil
-}
-
-// CheckFresh returns FRESH_TOKEN_REQUIRED unless the caller's access token
-// came from a login rather than a refresh.
-func (p *Principal) CheckFresh() error {
-	if !p.Claims.Fresh {
-		return errFreshTokenRequired
-	}
-	return nil
-}
-
 // UserPage selects a page of users in creation order, after a cursor.
 type UserPage struct {
 	Search       string // substring of the email; empty: all
@@ -155,34 +140,6 @@ type PublishedKey struct {
 	PublicKey string     `db:"public_key"` // PKIX PEM
 	CreatedAt time.Time  `db:"created_at"`
 	RetiredAt *time.Time `db:"retired_at"` // when another key took over; nil while in use
-}
-
-// ChangeKind says what kind of cached row changed.
-type ChangeKind byte
-
-// The kinds of change a cache must hear of.
-const (
-	ChangeUser    ChangeKind = 'u' // role, disabled state, password or email; or deleted
-	ChangeSession ChangeKind = 's' // ended (revoked or deleted)
-	ChangeToken   ChangeKind = 't' // a jti was revoked
-)
-
-// Change names one row that changed, as announced between replicas.
-type Change struct {
-	Kind ChangeKind
-	ID   string
-}
-
-// ParseChange reads a change announcement ("u:<id>", "s:<id>", "t:<jti>").
-func ParseChange(s string) (Change, bool) {
-	if len(s) < 3 || s[1] != ':' {
-		return Change{}, false
-	}
-	switch k := ChangeKind(s[0]); k {
-	case ChangeUser, ChangeSession, ChangeToken:
-		return Change{Kind: k, ID: s[2:]}, true
-	}
-	return Change{}, false
 }
 
 // SessionRotation is a refresh's rotation of a session's refresh token.

@@ -5,23 +5,6 @@ import (
 	"fmt"
 )
 
-// Code classifies an error for clients. It is sent as extensions.code and is
-// part of the API contract: clients branch on it, never on messages.
-type Code string
-
-// The codes a client can see.
-const (
-	CodeUnauthenticated    Code = "UNAUTHENTICATED"
-	CodeForbidden          Code = "FORBIDDEN"
-	CodeFreshTokenRequired Code = "FRESH_TOKEN_REQUIRED"
-	CodeInvalidCredentials Code = "INVALID_CREDENTIALS"
-	CodeEmailTaken         Code = "EMAIL_TAKEN"
-	CodeAccountDisabled    Code = "ACCOUNT_DISABLED"
-	CodeBadUserInput       Code = "BAD_USER_INPUT"
-	CodeInternal           Code = "INTERNAL_SERVER_ERROR"
-	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
-)
-
 // Reason refines CodeUnauthenticated so that a client can tell an expired
 // token (refresh and retry) from every other failure (log in again).
 type Reason string

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -40,9 +41,12 @@ const (
 // earlier system still verify and are upgraded on the next login.
 type Hasher struct {
 	params Argon2Params
-	dummy  string // verified against when the email is unknown
-	pool   *hashPool
-	kdf    KeyDeriver
+	// dummy is verified against when the email is unknown; computed by
+	// Warm or by the first VerifyDummy.
+	dummy   string
+	dummyMu sync.Mutex
+	pool    *hashPool
+	kdf     KeyDeriver
 }
 
 // KeyDeriver computes argon2id keys (argon2.IDKey's arguments and result).
@@ -78,11 +82,6 @@ func NewHasher(params Argon2Params, workers, queue int, kdf KeyDeriver) (*Hasher
 	if params.Memory < 8*uint32(params.Threads) || params.Time < 1 || params.Threads < 1 || params.SaltLen < 8 || params.KeyLen < 16 {
 		return nil, fmt.Errorf("argon2id parameters too weak: %+v", params)
 	}
-	d, err := h.Hash(context.Background(), NewID())
-	if err != nil {
-		return nil, err
-	}
-	h.dummy = d
 	return h, nil
 }
 
@@ -182,8 +181,31 @@ func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Arg
 // VerifyDummy spends the same time as Verify on a real hash, so that a login
 // with an unknown email cannot be told from a wrong password by its timing.
 func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
-	_, _, err := h.Verify(ctx, password, h.dummy)
+	if err := h.Warm(ctx); err != nil {
+		return err
+	}
+	h.dummyMu.Lock()
+	dummy := h.dummy
+	h.dummyMu.Unlock()
+	_, _, err := h.Verify(ctx, password, dummy)
 	return err
+}
+
+// Warm computes the hash that VerifyDummy checks against. A server calls
+// it at start, so that its first unknown-email login costs one hash like
+// every other; a CLI command that never checks a login skips the cost.
+func (h *Hasher) Warm(ctx context.Context) error {
+	h.dummyMu.Lock()
+	defer h.dummyMu.Unlock()
+	if h.dummy != "" {
+		return nil
+	}
+	d, err := h.Hash(ctx, NewID())
+	if err != nil {
+		return err // a busy pool or a worker restart: the next call tries again
+	}
+	h.dummy = d
+	return nil
 }
 
 func decodeArgon2id(encoded string) (p Argon2Params, salt, key []byte, err error) {

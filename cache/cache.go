@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gqlauth/gqlauth/auth"
+	"github.com/gqlauth/gqlauth/db"
 	lru "github.com/hashicorp/golang-lru/v2"
 )
 
@@ -58,11 +59,23 @@ type tokenEntry struct {
 	at      time.Time
 }
 
-// Store is an auth.Store whose TokenState is answered from memory.
+// Base is the store the cache wraps: the database.
+type Base interface {
+	auth.Store
+	// ChangedSince lists the users, ended sessions and revoked tokens
+	// changed at or after since, for the periodic resync.
+	ChangedSince(ctx context.Context, since time.Time) ([]db.Change, error)
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Store is an auth.Store whose TokenState is answered from memory. Every
+// write that can change a cached answer runs in a Tx, whose writes are
+// noted; what runs outside one (reads, audit events, throttle counters, a
+// refresh's rotation) changes nothing the cache holds, and passes through.
 type Store struct {
-	recorder // writes outside a Tx evict as soon as they return
-	base     auth.Store
-	opts     Options
+	Base
+	opts Options
 
 	users    *lru.Cache[string, userEntry]
 	sessions *lru.Cache[string, sessionEntry]
@@ -81,7 +94,7 @@ type Store struct {
 var _ auth.Store = (*Store)(nil)
 
 // New wraps base.
-func New(base auth.Store, opts Options) *Store {
+func New(base Base, opts Options) *Store {
 	if opts.Entries <= 0 {
 		opts.Entries = 50_000
 	}
@@ -91,8 +104,7 @@ func New(base auth.Store, opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Store{base: base, opts: opts}
-	s.recorder = recorder{Queries: base, note: s.Apply}
+	s := &Store{Base: base, opts: opts}
 	s.users, _ = lru.New[string, userEntry](opts.Entries) // errors only for a size <= 0
 	s.sessions, _ = lru.New[string, sessionEntry](opts.Entries)
 	s.tokens, _ = lru.New[string, tokenEntry](opts.Entries)
@@ -111,7 +123,7 @@ func (s *Store) TokenState(ctx context.Context, userID, sessionID, jti string, n
 	}
 	s.misses.Add(1)
 	gen := s.gen.Load()
-	st, err := s.base.TokenState(ctx, userID, sessionID, jti, now)
+	st, err := s.Base.TokenState(ctx, userID, sessionID, jti, now)
 	if err != nil || st.User == nil {
 		return st, err
 	}
@@ -154,17 +166,17 @@ func (s *Store) fill(gen uint64, u *auth.User, sessionID string, st *auth.TokenS
 
 // Apply forgets what a change makes stale. Ending every session of a user
 // walks the session cache: rare, and cheaper than an index per user.
-func (s *Store) Apply(c auth.Change) {
+func (s *Store) Apply(c db.Change) {
 	s.fillMu.Lock()
 	defer s.fillMu.Unlock()
 	s.gen.Add(1)
 	var gone bool
 	switch c.Kind {
-	case auth.ChangeUser:
+	case db.ChangeUser:
 		gone = s.users.Remove(c.ID)
-	case auth.ChangeSession:
+	case db.ChangeSession:
 		gone = s.sessions.Remove(c.ID)
-	case auth.ChangeToken:
+	case db.ChangeToken:
 		gone = s.tokens.Remove(c.ID)
 	case changeUserSessions:
 		for _, id := range s.sessions.Keys() {
@@ -208,19 +220,13 @@ func (s *Store) CacheStats() Stats {
 // read cannot refill the old state; after a failure too, because a failed
 // commit's outcome is not always known, and forgetting is always safe.
 func (s *Store) Tx(ctx context.Context, fn func(q auth.Queries) error) error {
-	var notes []auth.Change
-	err := s.base.Tx(ctx, func(q auth.Queries) error {
+	var notes []db.Change
+	err := s.Base.Tx(ctx, func(q auth.Queries) error {
 		notes = notes[:0]
-		return fn(recorder{Queries: q, note: func(c auth.Change) { notes = append(notes, c) }})
+		return fn(recorder{Queries: q, note: func(c db.Change) { notes = append(notes, c) }})
 	})
 	for _, c := range notes {
 		s.Apply(c)
 	}
 	return err
 }
-
-// Ping checks the database.
-func (s *Store) Ping(ctx context.Context) error { return s.base.Ping(ctx) }
-
-// Close closes the database.
-func (s *Store) Close() error { return s.base.Close() }

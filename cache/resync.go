@@ -13,7 +13,7 @@ const ResyncMargin = 30 * time.Second
 
 // Resync forgets every entry whose row changed at or after since.
 func (s *Store) Resync(ctx context.Context, since time.Time) error {
-	changes, err := s.base.ChangedSince(ctx, since)
+	changes, err := s.Base.ChangedSince(ctx, since)
 	if err != nil {
 		return err
 	}

@@ -6,13 +6,40 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/gqlauth/gqlauth/auth"
 	"github.com/lib/pq"
 )
 
+// ChangeKind says what kind of cached row changed.
+type ChangeKind byte
+
+// The kinds of change a cache must hear of.
+const (
+	ChangeUser    ChangeKind = 'u' // role, disabled state, password or email; or deleted
+	ChangeSession ChangeKind = 's' // ended (revoked or deleted)
+	ChangeToken   ChangeKind = 't' // a jti was revoked
+)
+
+// Change names one row that changed, as announced between replicas.
+type Change struct {
+	Kind ChangeKind
+	ID   string
+}
+
+// ParseChange reads a change announcement ("u:<id>", "s:<id>", "t:<jti>").
+func ParseChange(s string) (Change, bool) {
+	if len(s) < 3 || s[1] != ':' {
+		return Change{}, false
+	}
+	switch k := ChangeKind(s[0]); k {
+	case ChangeUser, ChangeSession, ChangeToken:
+		return Change{Kind: k, ID: s[2:]}, true
+	}
+	return Change{}, false
+}
+
 // ChangedSince lists what changed at or after since, in one round trip
 // through the *_updated_at / *_revoked_at indexes.
-func (q queries) ChangedSince(ctx context.Context, since time.Time) ([]auth.Change, error) {
+func (q queries) ChangedSince(ctx context.Context, since time.Time) ([]Change, error) {
 	var rows []struct {
 		Kind string `db:"kind"`
 		ID   string `db:"id"`
@@ -24,9 +51,9 @@ func (q queries) ChangedSince(ctx context.Context, since time.Time) ([]auth.Chan
 	if err != nil {
 		return nil, fmt.Errorf("db: changes since %s: %w", t.Format(time.RFC3339), err)
 	}
-	out := make([]auth.Change, len(rows))
+	out := make([]Change, len(rows))
 	for i, r := range rows {
-		out[i] = auth.Change{Kind: auth.ChangeKind(r.Kind[0]), ID: r.ID}
+		out[i] = Change{Kind: ChangeKind(r.Kind[0]), ID: r.ID}
 	}
 	return out, nil
 }
@@ -40,7 +67,7 @@ const ChangeChannel = "gqlauth_changes"
 // connection is lost, because changes made meanwhile go unheard. Only
 // PostgreSQL has LISTEN: on SQLite, Listen returns at once without
 // calling anything.
-func (s *Store) Listen(ctx context.Context, log *slog.Logger, apply func(auth.Change), live func(bool)) {
+func (s *Store) Listen(ctx context.Context, log *slog.Logger, apply func(Change), live func(bool)) {
 	if s.dialect != Postgres {
 		return
 	}
@@ -73,7 +100,7 @@ func (s *Store) Listen(ctx context.Context, log *slog.Logger, apply func(auth.Ch
 			if n == nil {
 				continue // a reconnection; the event callback handled it
 			}
-			if c, ok := auth.ParseChange(n.Extra); ok {
+			if c, ok := ParseChange(n.Extra); ok {
 				apply(c)
 			}
 		case <-ping.C:

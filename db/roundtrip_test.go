@@ -85,27 +85,27 @@ func countingStore(t *testing.T, cached bool) (*countingDialer, *auth.Service) {
 func TestMeReadsNothingWhenCached(t *testing.T) {
 	dialer, svc := countingStore(t, true)
 	ctx := context.Background()
-	res, err := svc.Register(ctx, "me@example.com", "password-123")
+	res, err := svc.Accounts.Register(ctx, "me@example.com", "password-123")
 	if err != nil {
 		t.Fatal(err)
 	}
 	reqCtx := auth.WithCredential(ctx, res.Access.Claims, nil)
-	if _, err := svc.Me(reqCtx); err != nil { // the first request fills the cache
+	if _, err := svc.Accounts.Me(reqCtx); err != nil { // the first request fills the cache
 		t.Fatal(err)
 	}
 	before := dialer.writes.Load()
 	for range 100 {
-		if _, err := svc.Me(reqCtx); err != nil {
+		if _, err := svc.Accounts.Me(reqCtx); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if n := dialer.writes.Load() - before; n != 0 {
 		t.Fatalf("100 cached requests made %d round trips, want 0", n)
 	}
-	if err := svc.Logout(reqCtx, false); err != nil {
+	if err := svc.Sessions.Logout(reqCtx, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Me(reqCtx); auth.ErrorCode(err) != auth.CodeUnauthenticated {
+	if _, err := svc.Accounts.Me(reqCtx); auth.ErrorCode(err) != auth.CodeUnauthenticated {
 		t.Fatalf("after logout: %v", err)
 	}
 }
@@ -116,14 +116,14 @@ func TestMeReadsNothingWhenCached(t *testing.T) {
 func TestRefreshRoundTrips(t *testing.T) {
 	dialer, svc := countingStore(t, false)
 	ctx := context.Background()
-	res, err := svc.Register(ctx, "rt@example.com", "password-123")
+	res, err := svc.Accounts.Register(ctx, "rt@example.com", "password-123")
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw := res.Refresh.Token
 	for i := range 5 {
 		before := dialer.writes.Load()
-		next, err := svc.Refresh(ctx, raw)
+		next, err := svc.Sessions.Refresh(ctx, raw, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

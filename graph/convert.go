@@ -15,11 +15,11 @@ func user(u *auth.User) *model.User {
 	return &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt, Disabled: u.Disabled()}
 }
 
-// authPayload hands an issued token pair to the client: as cookies
-// through the request's TokenTransport in cookie mode, and in the body
-// unless tokens travel only in cookies.
+// authPayload hands an issued token pair to the client: through the
+// request's token carrier (cookies in cookie mode), and in the body unless
+// tokens travel only in cookies.
 func authPayload(ctx context.Context, r *auth.AuthResult) *model.AuthPayload {
-	tt := auth.TokenTransportFrom(ctx)
+	tt := auth.TokenCarrierFrom(ctx)
 	tt.Deliver(r)
 	exp := r.Access.Claims.ExpiresAt.Sub(r.Access.Claims.IssuedAt.Time)
 	p := &model.AuthPayload{
@@ -31,10 +31,24 @@ func authPayload(ctx context.Context, r *auth.AuthResult) *model.AuthPayload {
 	if tt.TokensInBody() {
 		p.AccessToken, p.RefreshToken = &r.Access.Token, &r.Refresh.Token
 	}
-	if tt.UsesCookies() && r.CSRF != "" {
+	if r.CSRF != "" {
 		p.CsrfToken = &r.CSRF
 	}
 	return p
+}
+
+// refreshCredential is the refresh token a `refresh` call presents: its
+// argument, or else the one the client's token carrier holds (the refresh
+// cookie), which then counts only with the CSRF value the request carried.
+func refreshCredential(ctx context.Context, arg *string) (raw string, csrf *string) {
+	if arg != nil && *arg != "" {
+		return *arg, nil
+	}
+	tok, sent, ok := auth.TokenCarrierFrom(ctx).StoredRefresh()
+	if !ok {
+		return "", nil
+	}
+	return tok, &sent
 }
 
 func sessions(ss []auth.SessionView) []model.Session {

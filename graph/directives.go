@@ -6,7 +6,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/graph/model"
-	"github.com/gqlauth/gqlauth/httpapi"
+	"github.com/gqlauth/gqlauth/reqlog"
 )
 
 // Directives returns the implementations of @auth, @fresh and @hasRole.
@@ -35,7 +35,7 @@ func Directives(svc *auth.Service, onCheck func(code, reason string)) DirectiveR
 		if report(err) != nil {
 			return nil, err
 		}
-		httpapi.SetUserID(ctx, p.User.ID)
+		reqlog.SetUserID(ctx, p.User.ID)
 		return next(auth.WithPrincipal(ctx, p))
 	}
 
@@ -51,7 +51,7 @@ func Directives(svc *auth.Service, onCheck func(code, reason string)) DirectiveR
 // check authenticates the caller and applies the field's role and
 // freshness requirements, in that order.
 func check(ctx context.Context, svc *auth.Service, argRole auth.Role) (*auth.Principal, error) {
-	p, err := svc.Authenticate(ctx)
+	p, err := svc.Guard.Authenticate(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -60,12 +60,12 @@ func check(ctx context.Context, svc *auth.Service, argRole auth.Role) (*auth.Pri
 		role = argRole // never fail open if the definition cannot be read
 	}
 	if role != "" {
-		if err := p.CheckRole(role); err != nil {
+		if err := auth.RequireRole(p, role); err != nil {
 			return nil, err
 		}
 	}
 	if fresh {
-		if err := p.CheckFresh(); err != nil {
+		if err := auth.RequireFresh(p); err != nil {
 			return nil, err
 		}
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 func (r *entityResolver) FindUserByID(ctx context.Context, id string) (*model.User, error) {
-	u, err := r.Auth.UserEntity(ctx, id)
+	u, err := r.Auth.Accounts.UserEntity(ctx, id)
 	if err != nil || u == nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gqlauth/gqlauth/auth"
-	"github.com/gqlauth/gqlauth/httpapi"
+	"github.com/gqlauth/gqlauth/reqlog"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -86,7 +86,7 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	srv.AroundOperations(observeOperations(opts.Observe))
 	srv.SetErrorPresenter(errorPresenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
-		log.ErrorContext(ctx, "panic in resolver", "request_id", httpapi.RequestID(ctx), "panic", fmt.Sprint(v))
+		log.ErrorContext(ctx, "panic in resolver", "request_id", reqlog.RequestID(ctx), "panic", fmt.Sprint(v))
 		return auth.Internal(fmt.Errorf("panic: %v", v))
 	})
 	return srv
@@ -112,7 +112,7 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		var ae *auth.Error
 		if errors.As(err, &ae) && ae.Code == auth.CodeUnavailable {
-			log.WarnContext(ctx, "dependency unavailable", "request_id", httpapi.RequestID(ctx), "err", err)
+			log.WarnContext(ctx, "dependency unavailable", "request_id", reqlog.RequestID(ctx), "err", err)
 		}
 		if errors.As(err, &ae) && ae.Code != auth.CodeInternal {
 			gerr.Message = ae.Message
@@ -140,7 +140,7 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gerr
 		}
-		rid := httpapi.RequestID(ctx)
+		rid := reqlog.RequestID(ctx)
 		log.ErrorContext(ctx, "internal error", "request_id", rid, "path", gerr.Path.String(), "err", err)
 		gerr.Message = "internal server error"
 		gerr.Extensions = map[string]any{"code": string(auth.CodeInternal), "requestId": rid}
@@ -158,7 +158,7 @@ func observeOperations(observe func(string, string, time.Duration)) graphql.Oper
 		if name == "" && oc.Operation != nil {
 			name = oc.Operation.Name
 		}
-		httpapi.SetOperation(ctx, name)
+		reqlog.SetOperation(ctx, name)
 		h := next(ctx)
 		return func(ctx context.Context) *graphql.Response {
 			resp := h(ctx)

@@ -13,7 +13,7 @@ import (
 )
 
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error) {
-	res, err := r.Auth.Register(ctx, input.Email, input.Password)
+	res, err := r.Auth.Accounts.Register(ctx, input.Email, input.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -21,7 +21,7 @@ func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInp
 }
 
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
-	res, err := r.Auth.Login(ctx, input.Email, input.Password)
+	res, err := r.Auth.Accounts.Login(ctx, input.Email, input.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -29,11 +29,8 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 }
 
 func (r *mutationResolver) Refresh(ctx context.Context, refreshToken *string) (*model.AuthPayload, error) {
-	var raw string
-	if refreshToken != nil {
-		raw = *refreshToken
-	}
-	res, err := r.Auth.Refresh(ctx, raw)
+	raw, csrf := refreshCredential(ctx, refreshToken)
+	res, err := r.Auth.Sessions.Refresh(ctx, raw, csrf)
 	if err != nil {
 		return nil, err
 	}
@@ -41,33 +38,33 @@ func (r *mutationResolver) Refresh(ctx context.Context, refreshToken *string) (*
 }
 
 func (r *mutationResolver) Logout(ctx context.Context, allSessions *bool) (bool, error) {
-	if err := r.Auth.Logout(ctx, allSessions != nil && *allSessions); err != nil {
+	if err := r.Auth.Sessions.Logout(ctx, allSessions != nil && *allSessions); err != nil {
 		return false, err
 	}
-	auth.TokenTransportFrom(ctx).Clear()
+	auth.TokenCarrierFrom(ctx).Clear()
 	return true, nil
 }
 
 func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (bool, error) {
-	current, err := r.Auth.RevokeSession(ctx, id)
+	current, err := r.Auth.Sessions.Revoke(ctx, id)
 	if err != nil {
 		return false, err
 	}
 	if current {
-		auth.TokenTransportFrom(ctx).Clear()
+		auth.TokenCarrierFrom(ctx).Clear()
 	}
 	return true, nil
 }
 
 func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error) {
-	if err := r.Auth.ChangePassword(ctx, currentPassword, newPassword); err != nil {
+	if err := r.Auth.Accounts.ChangePassword(ctx, currentPassword, newPassword); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
 func (r *mutationResolver) SetUserRole(ctx context.Context, userID string, role model.Role) (*model.User, error) {
-	u, err := r.Auth.SetUserRole(ctx, userID, auth.Role(role))
+	u, err := r.Auth.Admin.SetRole(ctx, userID, auth.Role(role))
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +72,7 @@ func (r *mutationResolver) SetUserRole(ctx context.Context, userID string, role 
 }
 
 func (r *mutationResolver) SetUserDisabled(ctx context.Context, userID string, disabled bool) (*model.User, error) {
-	u, err := r.Auth.SetUserDisabled(ctx, userID, disabled)
+	u, err := r.Auth.Admin.SetDisabled(ctx, userID, disabled)
 	if err != nil {
 		return nil, err
 	}
@@ -83,11 +80,11 @@ func (r *mutationResolver) SetUserDisabled(ctx context.Context, userID string, d
 }
 
 func (r *mutationResolver) RevokeUserSessions(ctx context.Context, userID string) (int, error) {
-	return r.Auth.RevokeUserSessions(ctx, userID)
+	return r.Auth.Admin.RevokeSessions(ctx, userID)
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
-	u, err := r.Auth.Me(ctx)
+	u, err := r.Auth.Accounts.Me(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +92,7 @@ func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 }
 
 func (r *queryResolver) MySessions(ctx context.Context) ([]model.Session, error) {
-	ss, err := r.Auth.MySessions(ctx)
+	ss, err := r.Auth.Sessions.Mine(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +100,7 @@ func (r *queryResolver) MySessions(ctx context.Context) ([]model.Session, error)
 }
 
 func (r *queryResolver) AdminStats(ctx context.Context) (*model.AdminStats, error) {
-	st, err := r.Auth.Stats(ctx)
+	st, err := r.Auth.Admin.Stats(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +108,7 @@ func (r *queryResolver) AdminStats(ctx context.Context) (*model.AdminStats, erro
 }
 
 func (r *queryResolver) Users(ctx context.Context, first *int, after *string, search *string) (*model.UserConnection, error) {
-	l, err := r.Auth.ListUsers(ctx, deref(first), deref(after), deref(search))
+	l, err := r.Auth.Admin.Users(ctx, deref(first), deref(after), deref(search))
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +116,7 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string, se
 }
 
 func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error) {
-	u, err := r.Auth.User(ctx, id)
+	u, err := r.Auth.Admin.User(ctx, id)
 	if err != nil || u == nil {
 		return nil, err
 	}
@@ -127,7 +124,7 @@ func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error
 }
 
 func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *string, userID *string) (*model.AuditEventConnection, error) {
-	l, err := r.Auth.AuditEvents(ctx, deref(first), deref(after), deref(userID))
+	l, err := r.Auth.Admin.AuditEvents(ctx, deref(first), deref(after), deref(userID))
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/gqlauth/gqlauth/reqlog"
 )
 
 // statusRecorder remembers the status code a handler wrote.
@@ -35,11 +37,11 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		ctx, fields := withLogFields(r.Context())
+		ctx, fields := reqlog.WithFields(r.Context())
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		op, uid := fields.get()
+		op, uid := fields.Get()
 		log.LogAttrs(ctx, slog.LevelInfo, "request",
-			slog.String("request_id", RequestID(ctx)),
+			slog.String("request_id", reqlog.RequestID(ctx)),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("operation", op),

@@ -7,17 +7,12 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+
+	"github.com/gqlauth/gqlauth/auth"
 )
 
 // DefaultMaxBodyBytes bounds a GraphQL request body.
 const DefaultMaxBodyBytes = 1 << 20
-
-// Codes of requests refused before GraphQL sees them.
-const (
-	CodeRequestTooLarge      = "REQUEST_TOO_LARGE"
-	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
-	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
-)
 
 // guardGraphQL refuses what a browser can send cross-site without a CORS
 // preflight (a POST of text/plain, a form, multipart) and bodies over
@@ -29,14 +24,14 @@ func guardGraphQL(maxBody int64, next http.Handler) http.Handler {
 		case http.MethodPost:
 			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if err != nil || (mt != "application/json" && mt != "application/graphql-response+json") {
-				reject(w, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+				reject(w, http.StatusUnsupportedMediaType, auth.CodeUnsupportedMediaType,
 					"POST /graphql needs Content-Type: application/json", nil)
 				return
 			}
 			// gqlgen's JSON transport matches application/json only.
 			r.Header.Set("Content-Type", "application/json")
 			tooLarge := func() {
-				reject(w, http.StatusRequestEntityTooLarge, CodeRequestTooLarge,
+				reject(w, http.StatusRequestEntityTooLarge, auth.CodeRequestTooLarge,
 					"request body exceeds "+strconv.FormatInt(maxBody, 10)+" bytes", map[string]any{"limit": maxBody})
 			}
 			if r.ContentLength > maxBody {
@@ -47,7 +42,7 @@ func guardGraphQL(maxBody int64, next http.Handler) http.Handler {
 			// that it is refused the same way before gqlgen sees it.
 			body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 			if err != nil {
-				reject(w, http.StatusBadRequest, "BAD_REQUEST", "could not read the request body", nil)
+				reject(w, http.StatusBadRequest, auth.CodeBadRequest, "could not read the request body", nil)
 				return
 			}
 			if int64(len(body)) > maxBody {
@@ -57,7 +52,7 @@ func guardGraphQL(maxBody int64, next http.Handler) http.Handler {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		default:
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
-			reject(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use POST (or GET for queries)", nil)
+			reject(w, http.StatusMethodNotAllowed, auth.CodeMethodNotAllowed, "use POST (or GET for queries)", nil)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -66,11 +61,11 @@ func guardGraphQL(maxBody int64, next http.Handler) http.Handler {
 
 // reject answers in the GraphQL error shape, so clients handle it like any
 // other error.
-func reject(w http.ResponseWriter, status int, code, msg string, ext map[string]any) {
+func reject(w http.ResponseWriter, status int, code auth.Code, msg string, ext map[string]any) {
 	if ext == nil {
 		ext = map[string]any{}
 	}
-	ext["code"] = code
+	ext["code"] = string(code)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

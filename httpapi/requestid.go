@@ -3,22 +3,15 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-)
 
-type ctxKey struct{}
+	"github.com/gqlauth/gqlauth/reqlog"
+)
 
 // RequestIDHeader carries the request id in both directions.
 const RequestIDHeader = "X-Request-Id"
-
-// RequestID returns the id of the request in ctx, or "".
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
-}
 
 // WithRequestID takes the caller's X-Request-Id when it is a sane token
 // (so that ids can be followed across services) or draws a new one, and
@@ -30,7 +23,7 @@ func WithRequestID(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set(RequestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
+		next.ServeHTTP(w, r.WithContext(reqlog.WithRequestID(r.Context(), id)))
 	})
 }
 

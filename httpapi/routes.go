@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gqlauth/gqlauth/auth"
+	"github.com/gqlauth/gqlauth/reqlog"
 )
 
 // Routes are the handlers the server mounts.
@@ -44,7 +45,7 @@ func NewHandler(rt Routes) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := rt.Ready(ctx); err != nil {
-			rt.Logger.WarnContext(ctx, "not ready", "request_id", RequestID(ctx), "err", err)
+			rt.Logger.WarnContext(ctx, "not ready", "request_id", reqlog.RequestID(ctx), "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 			return
 		}

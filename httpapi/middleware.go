@@ -1,10 +1,11 @@
-package auth
+package httpapi
 
 import (
-	"crypto/subtle"
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/gqlauth/gqlauth/auth"
 )
 
 // maxUserAgent bounds what a client can make us store per session and event.
@@ -12,7 +13,7 @@ const maxUserAgent = 512
 
 // MiddlewareOptions configure Middleware.
 type MiddlewareOptions struct {
-	// ClientIP tells the client's address (see httpapi.TrustedProxies);
+	// ClientIP tells the client's address (see TrustedProxies);
 	// nil means the TCP peer.
 	ClientIP func(*http.Request) string
 	// Transport says where tokens may travel; the zero value means the
@@ -22,11 +23,11 @@ type MiddlewareOptions struct {
 
 // Middleware verifies the access token of each request, from the
 // Authorization header or the access cookie, and records the result, with
-// the client's IP and user agent and a TokenTransport for resolvers, in the
+// the client's IP and user agent and a token carrier for resolvers, in the
 // request context. It never rejects a request itself: a login sent with a
 // stale token must still work, so the schema directives decide what needs
 // a token.
-func Middleware(tokens *Tokens, opts MiddlewareOptions) func(http.Handler) http.Handler {
+func Middleware(tokens *auth.Tokens, opts MiddlewareOptions) func(http.Handler) http.Handler {
 	clientIP := opts.ClientIP
 	if clientIP == nil {
 		clientIP = peerIP
@@ -39,14 +40,14 @@ func Middleware(tokens *Tokens, opts MiddlewareOptions) func(http.Handler) http.
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
 			claims, err := credentialOf(tokens, &tr, r)
-			ctx = WithCredential(ctx, claims, err)
-			ctx = WithRequestInfo(ctx, RequestInfo{IP: clientIP(r), UserAgent: truncate(r.UserAgent(), maxUserAgent)})
-			tt := &TokenTransport{cfg: &tr, w: w}
+			ctx = auth.WithCredential(ctx, claims, err)
+			ctx = auth.WithRequestInfo(ctx, auth.RequestInfo{IP: clientIP(r), UserAgent: truncate(r.UserAgent(), maxUserAgent)})
+			tt := &cookieCarrier{cfg: &tr, w: w}
 			if tr.Cookies {
 				tt.refresh = cookieValue(r, tr.Cookie.RefreshName)
 				tt.csrf = r.Header.Get(tr.Cookie.CSRFHeader)
 			}
-			ctx = WithTokenTransport(ctx, tt)
+			ctx = auth.WithTokenCarrier(ctx, tt)
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
@@ -56,33 +57,23 @@ func Middleware(tokens *Tokens, opts MiddlewareOptions) func(http.Handler) http.
 // over a cookie: it is sent deliberately, so it needs no CSRF check. A
 // cookie is sent by the browser on any request to this site, so it counts
 // only with the matching CSRF header.
-func credentialOf(tokens *Tokens, tr *Transport, r *http.Request) (*Claims, error) {
+func credentialOf(tokens *auth.Tokens, tr *Transport, r *http.Request) (*auth.Claims, error) {
 	if h := r.Header.Get("Authorization"); h != "" && tr.Headers {
 		return bearerClaims(tokens, h)
 	}
 	if tr.Cookies {
 		if raw := cookieValue(r, tr.Cookie.AccessName); raw != "" {
-			claims, err := tokens.Parse(raw, AccessToken)
+			claims, err := tokens.Parse(raw, auth.AccessToken)
 			if err != nil {
 				return nil, err
 			}
-			if err := CheckCSRF(claims, r.Header.Get(tr.Cookie.CSRFHeader)); err != nil {
+			if err := auth.CheckCSRF(claims, r.Header.Get(tr.Cookie.CSRFHeader)); err != nil {
 				return nil, err
 			}
 			return claims, nil
 		}
 	}
-	return nil, Unauthenticated(ReasonTokenMissing)
-}
-
-// CheckCSRF compares the double-submitted value with the token's csrf
-// claim in constant time. A token without the claim was not issued for
-// cookies and is refused from one.
-func CheckCSRF(claims *Claims, sent string) error {
-	if claims.CSRF == "" || sent == "" || subtle.ConstantTimeCompare([]byte(claims.CSRF), []byte(sent)) != 1 {
-		return Unauthenticated(ReasonCSRFFailed)
-	}
-	return nil
+	return nil, auth.Unauthenticated(auth.ReasonTokenMissing)
 }
 
 func cookieValue(r *http.Request, name string) string {
@@ -93,12 +84,12 @@ func cookieValue(r *http.Request, name string) string {
 	return c.Value
 }
 
-func bearerClaims(tokens *Tokens, header string) (*Claims, error) {
+func bearerClaims(tokens *auth.Tokens, header string) (*auth.Claims, error) {
 	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return nil, Unauthenticated(ReasonTokenInvalid)
+		return nil, auth.Unauthenticated(auth.ReasonTokenInvalid)
 	}
-	return tokens.Parse(strings.TrimSpace(token), AccessToken)
+	return tokens.Parse(strings.TrimSpace(token), auth.AccessToken)
 }
 
 // peerIP is the TCP peer's address.

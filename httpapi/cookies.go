@@ -1,9 +1,10 @@
-package auth
+package httpapi
 
 import (
-	"context"
 	"net/http"
 	"time"
+
+	"github.com/gqlauth/gqlauth/auth"
 )
 
 // Transport says where clients may carry their tokens: the Authorization
@@ -40,41 +41,24 @@ func DefaultCookieConfig() CookieConfig {
 	}
 }
 
-// TokenTransport is the request's link to the response for resolvers: the
-// middleware puts one in the context, and register, login, refresh and
-// logout use it to set or clear cookies without touching HTTP themselves.
-type TokenTransport struct {
+// cookieCarrier is the request's auth.TokenCarrier: register, login,
+// refresh and logout set or clear cookies through it without touching HTTP
+// themselves.
+type cookieCarrier struct {
 	cfg     *Transport
 	w       http.ResponseWriter
 	refresh string // the refresh cookie, if any
 	csrf    string // the CSRF header, if any
 }
 
-type transportKey struct{}
+// TokensInBody implements auth.TokenCarrier.
+func (t *cookieCarrier) TokensInBody() bool { return t.cfg.Headers }
 
-// WithTokenTransport stores t in ctx.
-func WithTokenTransport(ctx context.Context, t *TokenTransport) context.Context {
-	return context.WithValue(ctx, transportKey{}, t)
-}
+func (t *cookieCarrier) usesCookies() bool { return t.cfg.Cookies }
 
-// TokenTransportFrom returns the request's transport; nil (headers only)
-// outside an HTTP request, and every method works on nil.
-func TokenTransportFrom(ctx context.Context) *TokenTransport {
-	t, _ := ctx.Value(transportKey{}).(*TokenTransport)
-	return t
-}
-
-// TokensInBody reports whether the response body should carry the tokens:
-// not when they travel only in HttpOnly cookies, where a script that can
-// read the body (an XSS) must not get them.
-func (t *TokenTransport) TokensInBody() bool { return t == nil || t.cfg.Headers }
-
-// UsesCookies reports whether tokens are delivered in cookies.
-func (t *TokenTransport) UsesCookies() bool { return t != nil && t.cfg.Cookies }
-
-// Deliver sets the cookies of a newly issued token pair (cookie mode only).
-func (t *TokenTransport) Deliver(res *AuthResult) {
-	if !t.UsesCookies() {
+// Deliver implements auth.TokenCarrier: it sets the cookies of a newly issued token pair (cookie mode only).
+func (t *cookieCarrier) Deliver(res *auth.AuthResult) {
+	if !t.usesCookies() {
 		return
 	}
 	c := &t.cfg.Cookie
@@ -83,9 +67,9 @@ func (t *TokenTransport) Deliver(res *AuthResult) {
 	t.set(c.CSRFName, res.CSRF, false)
 }
 
-// Clear expires the token cookies (cookie mode only).
-func (t *TokenTransport) Clear() {
-	if !t.UsesCookies() {
+// Clear implements auth.TokenCarrier: it expires the token cookies (cookie mode only).
+func (t *cookieCarrier) Clear() {
+	if !t.usesCookies() {
 		return
 	}
 	c := &t.cfg.Cookie
@@ -94,20 +78,20 @@ func (t *TokenTransport) Clear() {
 	}
 }
 
-// RefreshCookie returns the refresh token from its cookie and the CSRF
-// value the request sent, for `refresh` called without an argument.
-func (t *TokenTransport) RefreshCookie() (token, csrf string, ok bool) {
-	if !t.UsesCookies() || t.refresh == "" {
+// StoredRefresh implements auth.TokenCarrier: the refresh token from its
+// cookie and the CSRF value the request sent.
+func (t *cookieCarrier) StoredRefresh() (token, csrf string, ok bool) {
+	if !t.usesCookies() || t.refresh == "" {
 		return "", "", false
 	}
 	return t.refresh, t.csrf, true
 }
 
-func (t *TokenTransport) set(name, value string, httpOnly bool) {
+func (t *cookieCarrier) set(name, value string, httpOnly bool) {
 	http.SetCookie(t.w, t.cookie(name, value, int(t.cfg.Cookie.MaxAge/time.Second), httpOnly))
 }
 
-func (t *TokenTransport) cookie(name, value string, maxAge int, httpOnly bool) *http.Cookie {
+func (t *cookieCarrier) cookie(name, value string, maxAge int, httpOnly bool) *http.Cookie {
 	c := &t.cfg.Cookie
 	return &http.Cookie{
 		Name: name, Value: value, Path: c.Path, Domain: c.Domain, MaxAge: maxAge,

@@ -1,0 +1,45 @@
+package auth
+
+// Code classifies an error for clients. It is sent as extensions.code and is
+// part of the API contract: clients branch on it, never on messages.
+type Code string
+
+// Every code a client can see, wherever it is answered: this is the one
+// list (the README's error table is checked against Codes by a test).
+const (
+	// From the use cases.
+	CodeUnauthenticated    Code = "UNAUTHENTICATED"
+	CodeForbidden          Code = "FORBIDDEN"
+	CodeFreshTokenRequired Code = "FRESH_TOKEN_REQUIRED"
+	CodeInvalidCredentials Code = "INVALID_CREDENTIALS"
+	CodeEmailTaken         Code = "EMAIL_TAKEN"
+	CodeAccountDisabled    Code = "ACCOUNT_DISABLED"
+	CodeBadUserInput       Code = "BAD_USER_INPUT"
+	CodeRateLimited        Code = "RATE_LIMITED"
+	CodeInternal           Code = "INTERNAL_SERVER_ERROR"
+	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
+
+	// From the GraphQL layer, before or around execution.
+	CodeQueryTooDeep            Code = "QUERY_TOO_DEEP"
+	CodeTooManyAliases          Code = "TOO_MANY_ALIASES"
+	CodeTooManyCredentialOps    Code = "TOO_MANY_CREDENTIAL_MUTATIONS"
+	CodeComplexityLimitExceeded Code = "COMPLEXITY_LIMIT_EXCEEDED"
+	CodeOperationTimeout        Code = "OPERATION_TIMEOUT"
+	CodeIntrospectionDisabled   Code = "INTROSPECTION_DISABLED"
+
+	// From the HTTP layer, before GraphQL sees the request.
+	CodeRequestTooLarge      Code = "REQUEST_TOO_LARGE"
+	CodeUnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
+	CodeMethodNotAllowed     Code = "METHOD_NOT_ALLOWED"
+	CodeBadRequest           Code = "BAD_REQUEST"
+)
+
+// Codes lists every code a client can see.
+var Codes = []Code{
+	CodeUnauthenticated, CodeForbidden, CodeFreshTokenRequired, CodeInvalidCredentials,
+	CodeEmailTaken, CodeAccountDisabled, CodeBadUserInput, CodeRateLimited, CodeInternal,
+	CodeUnavailable,
+	CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
+	CodeOperationTimeout, CodeIntrospectionDisabled,
+	CodeRequestTooLarge, CodeUnsupportedMediaType, CodeMethodNotAllowed, CodeBadRequest,
+}

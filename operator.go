@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gqlauth/gqlauth/auth"
+	"github.com/gqlauth/gqlauth/db"
+)
+
+// operator is what the CLI's account commands need: the store and the use
+// cases, which they call on the operator's authority (auth.AsOperator).
+// It starts no hash worker and builds no cache, metrics or GraphQL
+// handler: a command hashes at most one password, in this process.
+type operator struct {
+	store *db.Store
+	svc   *auth.Service
+}
+
+// openOperator opens the store and wires the use cases for the CLI.
+func openOperator(ctx context.Context, cfg *config, log *slog.Logger) (*operator, error) {
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := newTokens(ctx, cfg, log, store)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	hasher, err := auth.NewHasher(cfg.Argon2, 1, 1, nil)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return &operator{store: store, svc: auth.NewService(store, tokens, hasher, serviceOptions(cfg, log))}, nil
+}
+
+func (o *operator) close() error { return o.store.Close() }
