@@ -1,14 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"os"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -115,248 +110,31 @@ type config struct {
 }
 
 // loadConfig reads every setting and reports every problem at once, one
-// line each, so that a bad deployment is fixed in one round.
+// line each, so that a bad deployment is fixed in one round. Each concern
+// reads its own settings; later ones may use what earlier ones decided
+// (production mode, the refresh token's lifetime).
 func loadConfig(getenv func(string) string) (*config, error) {
-	get := func(env string) string {
-		if v := strings.TrimSpace(getenv(env)); v != "" {
-			return v
-		}
-		for _, s := range settings {
-			if s.env == env {
-				return s.def
-			}
-		}
-		return ""
+	c := &config{}
+	r := &envReader{getenv: getenv}
+	for _, read := range []func(*envReader, *config){readServer, readTokens, readTransport, readEdge, readHashing, readRuntime} {
+		read(r, c)
 	}
-	var errs []error
-	bad := func(env, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{env}, args...)...))
-	}
-	dur := func(env string, min time.Duration) time.Duration {
-		d, err := time.ParseDuration(get(env))
-		if err != nil {
-			bad(env, "not a duration (e.g. 15m, 720h): %q", get(env))
-		} else if d < min {
-			bad(env, "must be at least %s", min)
-		}
-		return d
-	}
-	boolean := func(env string, def bool) bool {
-		v := get(env)
-		if v == "" {
-			return def
-		}
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad(env, "not a boolean: %q", v)
-		}
-		return b
-	}
-	uint32v := func(env string, min uint64) uint32 {
-		n, err := strconv.ParseUint(get(env), 10, 32)
-		if err != nil || n < min {
-			bad(env, "must be a whole number of at least %d", min)
-		}
-		return uint32(n)
-	}
-
-	c := &config{Addr: get("ADDR"), DatabaseURL: get("DATABASE_URL"), Issuer: get("JWT_ISSUER"), Audience: get("JWT_AUDIENCE")}
-	switch env := get("APP_ENV"); env {
-	case "production":
-		c.Production = true
-	case "development", "test":
-	default:
-		bad("APP_ENV", "must be development or production, not %q", env)
-	}
-	c.JWTSecret = []byte(getenv("JWT_SECRET")) // not trimmed: every byte counts
-	if f := get("JWT_SECRET_FILE"); f != "" {
-		if len(c.JWTSecret) > 0 {
-			bad("JWT_SECRET_FILE", "set either JWT_SECRET or JWT_SECRET_FILE, not both")
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			bad("JWT_SECRET_FILE", "cannot read the file: %v", errors.Unwrap(err))
-		}
-		c.JWTSecret = []byte(strings.TrimRight(string(b), "\r\n"))
-	}
-	if len(c.JWTSecret) > 0 && len(c.JWTSecret) < auth.MinSecretLen {
-		bad("JWT_SECRET", "must be at least %d bytes, got %d (generate one with: openssl rand -base64 48)", auth.MinSecretLen, len(c.JWTSecret))
-	}
-	switch alg := get("JWT_ALGORITHM"); alg {
-	case auth.AlgHS256:
-		if get("JWT_PRIVATE_KEY_FILE") != "" {
-			bad("JWT_PRIVATE_KEY_FILE", "is for EdDSA, ES256 or RS256; JWT_ALGORITHM is HS256")
-		}
-	case auth.AlgEdDSA, auth.AlgES256, auth.AlgRS256:
-		f := get("JWT_PRIVATE_KEY_FILE")
-		if f == "" {
-			bad("JWT_PRIVATE_KEY_FILE", "required with JWT_ALGORITHM=%s (write one with: gqlauth keys generate --algorithm %s --out key.pem)", alg, alg)
-			break
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			bad("JWT_PRIVATE_KEY_FILE", "cannot read the file: %v", errors.Unwrap(err))
-			break
-		}
-		if c.SigningKey, err = auth.ParsePrivateKey(alg, b); err != nil {
-			bad("JWT_PRIVATE_KEY_FILE", "%v", err)
-		}
-	default:
-		bad("JWT_ALGORITHM", "must be one of %s, not %q", strings.Join(auth.Algorithms, ", "), alg)
-	}
-	if len(c.JWTSecret) == 0 && c.Production && get("JWT_ALGORITHM") == auth.AlgHS256 {
-		bad("JWT_SECRET", "required when APP_ENV=production: a generated secret kept in the database is for development only (generate one with: openssl rand -base64 48)")
-	}
-	if c.Issuer == "" {
-		bad("JWT_ISSUER", "must not be empty")
-	}
-	if c.Audience == "" {
-		bad("JWT_AUDIENCE", "must not be empty")
-	}
-	c.Leeway = dur("JWT_LEEWAY", 0)
-	c.AccessTTL = dur("ACCESS_TOKEN_TTL", time.Second)
-	c.RefreshTTL = dur("REFRESH_TOKEN_TTL", time.Second)
-	if c.RefreshTTL > 0 && c.AccessTTL > c.RefreshTTL {
-		bad("ACCESS_TOKEN_TTL", "must not exceed REFRESH_TOKEN_TTL")
-	}
-	c.ReuseGrace = dur("REFRESH_REUSE_GRACE", 0)
-	if c.ReuseGrace == 0 {
-		c.ReuseGrace = -1 // the service reads 0 as "default"; 0 here means off
-	}
-	c.Argon2 = auth.DefaultArgon2Params
-	c.Argon2.Memory = uint32v("ARGON2_MEMORY_KIB", 64)
-	c.Argon2.Time = uint32v("ARGON2_TIME", 1)
-	threads := uint32v("ARGON2_THREADS", 1)
-	if threads > 255 {
-		bad("ARGON2_THREADS", "must be at most 255")
-	}
-	c.Argon2.Threads = uint8(threads)
-	c.Transport = transportConfig(get, boolean, bad)
-	c.Transport.Cookie.MaxAge = c.RefreshTTL
-	c.Playground = boolean("PLAYGROUND", !c.Production)
-	c.Introspection = boolean("INTROSPECTION", !c.Production)
-	c.Suggestions = boolean("SUGGESTIONS", !c.Production)
-	for _, o := range strings.Split(get("CORS_ALLOWED_ORIGINS"), ",") {
-		if o = strings.TrimSpace(o); o == "*" {
-			bad("CORS_ALLOWED_ORIGINS", "\"*\" is not allowed: list the origins (credentials are allowed for them)")
-		} else if o != "" {
-			c.CORSOrigins = append(c.CORSOrigins, o)
-		}
-	}
-	var err error
-	if c.TrustedProxies, err = httpapi.ParseTrustedProxies(get("TRUSTED_PROXIES")); err != nil {
-		bad("TRUSTED_PROXIES", "%v", err)
-	}
-	c.RateLimits.PerAccount = int(uint32v("RATE_LIMIT_ACCOUNT", 0))
-	c.RateLimits.PerIP = int(uint32v("RATE_LIMIT_IP", 0))
-	c.RateLimits.Window = dur("RATE_LIMIT_WINDOW", time.Second)
-	c.HashWorkers = auth.DefaultHashWorkers()
-	if get("HASH_WORKERS") != "" {
-		c.HashWorkers = int(uint32v("HASH_WORKERS", 1))
-	}
-	c.HashQueue = 8 * c.HashWorkers
-	if get("HASH_QUEUE") != "" {
-		c.HashQueue = int(uint32v("HASH_QUEUE", 0))
-	}
-	if c.HashIsolation, err = parseHashIsolation(get("HASH_ISOLATION")); err != nil {
-		bad("HASH_ISOLATION", "%v", err)
-	}
-	c.MaxBodyBytes = int64(uint32v("MAX_BODY_BYTES", 1024))
-	c.Limits = graph.Limits{
-		MaxDepth:      int(uint32v("QUERY_MAX_DEPTH", 2)),
-		MaxAliases:    int(uint32v("QUERY_MAX_ALIASES", 0)),
-		MaxComplexity: int(uint32v("QUERY_MAX_COMPLEXITY", 100)),
-		MaxTokens:     int(uint32v("QUERY_MAX_TOKENS", 100)),
-	}
-	c.OpTimeout = dur("OPERATION_TIMEOUT", 100*time.Millisecond)
-	c.PruneInterval = dur("PRUNE_INTERVAL", time.Second)
-	c.CacheEntries = int(uint32v("CACHE_ENTRIES", 0))
-	if get("CACHE_RESYNC_INTERVAL") != "" {
-		c.CacheResync = dur("CACHE_RESYNC_INTERVAL", 100*time.Millisecond)
-	}
-	c.AuditRetention = dur("AUDIT_RETENTION", 0)
-	c.Metrics = boolean("METRICS", true)
-	c.MetricsAddr = get("METRICS_ADDR")
-	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 0)
-	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
-		bad("LOG_LEVEL", "must be debug, info, warn or error")
-	}
-	switch f := get("LOG_FORMAT"); f {
-	case "json":
-		c.LogJSON = true
-	case "text":
-	default:
-		bad("LOG_FORMAT", "must be text or json, not %q", f)
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("invalid configuration:\n  %w", joinLines(errs))
+	if len(r.problems) > 0 {
+		return nil, fmt.Errorf("invalid configuration:\n  %w", joinLines(r.problems))
 	}
 	return c, nil
 }
 
-// transportConfig reads TOKEN_LOCATION and the cookie settings.
-func transportConfig(get func(string) string, boolean func(string, bool) bool, bad func(string, string, ...any)) httpapi.Transport {
-	t := httpapi.Transport{Cookie: httpapi.DefaultCookieConfig()}
-	for _, loc := range strings.Split(get("TOKEN_LOCATION"), ",") {
-		switch strings.TrimSpace(loc) {
-		case "headers":
-			t.Headers = true
-		case "cookies":
-			t.Cookies = true
-		default:
-			bad("TOKEN_LOCATION", "must be headers, cookies or headers,cookies, not %q", get("TOKEN_LOCATION"))
-		}
-	}
-	c := &t.Cookie
-	c.Secure = boolean("COOKIE_SECURE", true)
-	switch v := strings.ToLower(get("COOKIE_SAMESITE")); v {
-	case "lax":
-		c.SameSite = http.SameSiteLaxMode
-	case "strict":
-		c.SameSite = http.SameSiteStrictMode
-	case "none":
-		c.SameSite = http.SameSiteNoneMode
-		if !c.Secure {
-			bad("COOKIE_SAMESITE", "None requires COOKIE_SECURE=true (browsers drop insecure SameSite=None cookies)")
-		}
+// readServer reads where the server listens and what it stores in.
+func readServer(r *envReader, c *config) {
+	c.Addr, c.DatabaseURL = r.get("ADDR"), r.get("DATABASE_URL")
+	switch env := r.get("APP_ENV"); env {
+	case "production":
+		c.Production = true
+	case "development", "test":
 	default:
-		bad("COOKIE_SAMESITE", "must be Lax, Strict or None, not %q", v)
+		r.bad("APP_ENV", "must be development or production, not %q", env)
 	}
-	c.Domain, c.Path = get("COOKIE_DOMAIN"), get("COOKIE_PATH")
-	c.AccessName, c.RefreshName, c.CSRFName = get("ACCESS_COOKIE_NAME"), get("REFRESH_COOKIE_NAME"), get("CSRF_COOKIE_NAME")
-	names := map[string]bool{}
-	for _, env := range []string{"ACCESS_COOKIE_NAME", "REFRESH_COOKIE_NAME", "CSRF_COOKIE_NAME"} {
-		n := get(env)
-		if !validCookieName(n) {
-			bad(env, "not a valid cookie name: %q", n)
-		}
-		if names[n] {
-			bad(env, "must differ from the other cookie names")
-		}
-		names[n] = true
-	}
-	return t
-}
-
-// validCookieName accepts an RFC 6265 token.
-func validCookieName(n string) bool {
-	if n == "" {
-		return false
-	}
-	for _, r := range n {
-		if r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r) {
-			return false
-		}
-	}
-	return true
-}
-
-func joinLines(errs []error) error {
-	lines := make([]string, len(errs))
-	for i, e := range errs {
-		lines[i] = e.Error()
-	}
-	return errors.New(strings.Join(lines, "\n  "))
 }
 
 // printSettings writes the settings table for --help.
@@ -371,29 +149,4 @@ func printSettings(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.env, def, s.help)
 	}
 	tw.Flush()
-}
-
-// hashIsolation is where password hashes run (HASH_ISOLATION).
-type hashIsolation struct {
-	Process bool // in a hash worker process (hashworker) rather than inline
-	Idle    bool // the worker at SCHED_IDLE
-	Nice    int  // the worker's nice value when not Idle
-}
-
-func parseHashIsolation(v string) (hashIsolation, error) {
-	switch {
-	case v == "off":
-		return hashIsolation{}, nil
-	case v == "process":
-		return hashIsolation{Process: true}, nil
-	case v == "idle":
-		return hashIsolation{Process: true, Idle: true}, nil
-	case strings.HasPrefix(v, "nice:"):
-		n, err := strconv.Atoi(strings.TrimPrefix(v, "nice:"))
-		if err != nil || n < 1 || n > 19 {
-			return hashIsolation{}, fmt.Errorf("nice value must be 1 to 19: %q", v)
-		}
-		return hashIsolation{Process: true, Nice: n}, nil
-	}
-	return hashIsolation{}, fmt.Errorf("want idle, nice:N, process or off: %q", v)
 }

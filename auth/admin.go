@@ -22,9 +22,10 @@ type adminStore interface {
 	Stats(ctx context.Context, now, since time.Time) (*Stats, error)
 }
 
-// Admin are the administrative use cases. Each one demands RequireAdmin of
-// the caller: an ADMIN with a fresh token through GraphQL, or the operator
-// (AsOperator) through the CLI, so that each exists once for both.
+// Admin are the administrative use cases. Each demands RequireAdmin (to
+// read) or RequireFreshAdmin (to change) of the caller, the same rules the
+// schema's directives apply: an ADMIN through GraphQL, or the operator
+// (AsOperator) through the CLI, so that each use case exists once for both.
 type Admin struct {
 	store    adminStore
 	guard    *Guard
@@ -107,7 +108,7 @@ func (a *Admin) UserByEmail(ctx context.Context, email string) (*User, error) {
 
 // CreateUser creates an account with role. It opens no session.
 func (a *Admin) CreateUser(ctx context.Context, email, password string, role Role) (*User, error) {
-	p, err := a.guard.authorize(ctx, RequireAdmin)
+	p, err := a.guard.authorize(ctx, RequireFreshAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +131,7 @@ func (a *Admin) CreateUser(ctx context.Context, email, password string, role Rol
 // SetRole changes a user's role. The change applies to the user's next
 // request, because roles are read on every request.
 func (a *Admin) SetRole(ctx context.Context, userID string, role Role) (*User, error) {
-	p, err := a.guard.authorize(ctx, RequireAdmin)
+	p, err := a.guard.authorize(ctx, RequireFreshAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +169,7 @@ var errNoSuchUser = BadInput("userId", "no user with this id")
 // SetDisabled disables or enables an account. Disabling ends every session
 // of the account at once.
 func (a *Admin) SetDisabled(ctx context.Context, userID string, disabled bool) (*User, error) {
-	p, err := a.guard.authorize(ctx, RequireAdmin)
+	p, err := a.guard.authorize(ctx, RequireFreshAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +210,7 @@ func (a *Admin) SetDisabled(ctx context.Context, userID string, disabled bool) (
 // RevokeSessions ends every session of a user and returns how many were
 // active.
 func (a *Admin) RevokeSessions(ctx context.Context, userID string) (int, error) {
-	p, err := a.guard.authorize(ctx, RequireAdmin)
+	p, err := a.guard.authorize(ctx, RequireFreshAdmin)
 	if err != nil {
 		return 0, err
 	}
@@ -263,7 +264,7 @@ func (a *Admin) AuditEvents(ctx context.Context, first int, after, userID string
 
 // Stats returns the adminStats figures; the login counts cover 24 hours.
 func (a *Admin) Stats(ctx context.Context) (*Stats, error) {
-	if _, err := a.guard.authorize(ctx, RequireAdmin); err != nil {
+	if _, err := a.guard.authorize(ctx, RequireFreshAdmin); err != nil {
 		return nil, err
 	}
 	now := a.now().UTC()

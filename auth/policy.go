@@ -31,12 +31,17 @@ func RequireFresh(p *Principal) error {
 	return nil
 }
 
-// RequireAdmin is the rule for administrative work (the schema's
-// `@hasRole(role: ADMIN) @fresh`): an ADMIN, with a fresh token, so that a
-// stolen refresh token cannot be turned into account takeovers. The role
-// is checked first: there is no use asking a USER to log in again.
-func RequireAdmin(p *Principal) error {
-	if err := RequireRole(p, RoleAdmin); err != nil {
+// RequireAdmin is the rule for reading what only administrators see (the
+// schema's `@hasRole(role: ADMIN)`): the user list, the audit log.
+func RequireAdmin(p *Principal) error { return RequireRole(p, RoleAdmin) }
+
+// RequireFreshAdmin is the rule for administrative changes and figures
+// (the schema's `@hasRole(role: ADMIN) @fresh`): an ADMIN with a fresh
+// token, so that a stolen refresh token cannot be turned into account
+// takeovers. The role is checked first: there is no use asking a USER to
+// log in again.
+func RequireFreshAdmin(p *Principal) error {
+	if err := RequireAdmin(p); err != nil {
 		return err
 	}
 	return RequireFresh(p)
