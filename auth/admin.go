@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Page sizes of the admin lists.
@@ -287,6 +289,12 @@ func encodeCursor(kind string, fields ...string) string {
 func decodeCursor(kind, c string, n int) ([]string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
+		return nil, BadInput("after", "invalid cursor")
+	}
+	// A cursor is opaque but forgeable: what it decodes to goes to the
+	// database, which refuses NUL bytes and invalid UTF-8 (PostgreSQL),
+	// so such a cursor is the client's error, not an internal one.
+	if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
 		return nil, BadInput("after", "invalid cursor")
 	}
 	rest, ok := strings.CutPrefix(string(b), kind+":")

@@ -84,6 +84,7 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.AroundOperations(observeOperations(opts.Observe))
+	srv.AroundFields(checkArguments)
 	srv.SetErrorPresenter(errorPresenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", httpapi.RequestID(ctx), "panic", fmt.Sprint(v))

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// noErrorLogs fails the test if the server logged at ERROR: a client's
+// mistake must not fill the error log.
+func noErrorLogs(t *testing.T, s *testServer) {
+	t.Helper()
+	if logs := s.stderr.String(); strings.Contains(logs, "level=ERROR") {
+		t.Fatalf("client input logged as an error:\n%s", logs)
+	}
+}
+
+// wantBadInput fails the test unless r's first error is BAD_USER_INPUT
+// naming field.
+func wantBadInput(t *testing.T, r *gqlResponse, field string) {
+	t.Helper()
+	if e := wantErr(t, r, "BAD_USER_INPUT", ""); e.Extensions["field"] != field {
+		t.Fatalf("field = %v, want %q: %+v", e.Extensions["field"], field, e)
+	}
+}
+
+// adminServer starts a server with one fresh ADMIN and returns its token.
+func adminServer(t *testing.T, dbURL string, env map[string]string) (*testServer, tokens) {
+	t.Helper()
+	s := startServer(t, testEnv(dbURL, env))
+	s.register(t, "root@example.com", "password-123")
+	s.cli(t, "", "user", "set-role", "--email", "root@example.com", "--role", "admin")
+	adm, _ := s.login(t, "root@example.com", "password-123")
+	return s, adm
+}
+
+// TestUnstorableStringsAreBadInput: a NUL byte (which PostgreSQL's text
+// refuses) in any string argument, at any depth, is the client's mistake:
+// BAD_USER_INPUT naming the argument, on every store, and no ERROR log.
+func TestUnstorableStringsAreBadInput(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		s, adm := adminServer(t, dbURL, nil)
+		const nul = "a\x00b"
+		login := `mutation($i: LoginInput!) { login(input: $i) { accessToken } }`
+		register := `mutation($i: RegisterInput!) { register(input: $i) { accessToken } }`
+		cred := func(email, pw string) map[string]any {
+			return map[string]any{"i": map[string]any{"email": email, "password": pw}}
+		}
+		for _, c := range []struct {
+			name, token, query string
+			vars               map[string]any
+			field              string
+		}{
+			{"revokeSession", adm.access, `mutation($x: ID!) { revokeSession(id: $x) }`, map[string]any{"x": nul}, "id"},
+			{"revokeSession without a token", "", `mutation($x: ID!) { revokeSession(id: $x) }`, map[string]any{"x": nul}, "id"},
+			{"user", adm.access, `query($x: ID!) { user(id: $x) { id } }`, map[string]any{"x": nul}, "id"},
+			{"user, literal", adm.access, `{ user(id: "a\u0000b") { id } }`, nil, "id"},
+			{"setUserRole", adm.access, `mutation($x: ID!) { setUserRole(userId: $x, role: USER) { id } }`, map[string]any{"x": nul}, "userId"},
+			{"setUserDisabled", adm.access, `mutation($x: ID!) { setUserDisabled(userId: $x, disabled: true) { id } }`, map[string]any{"x": nul}, "userId"},
+			{"revokeUserSessions", adm.access, `mutation($x: ID!) { revokeUserSessions(userId: $x) }`, map[string]any{"x": nul}, "userId"},
+			{"users after", adm.access, `query($x: String) { users(after: $x) { pageInfo { hasNextPage } } }`, map[string]any{"x": nul}, "after"},
+			{"users search", adm.access, `query($x: String) { users(search: $x) { pageInfo { hasNextPage } } }`, map[string]any{"x": nul}, "search"},
+			{"auditEvents after", adm.access, `query($x: String) { auditEvents(after: $x) { pageInfo { hasNextPage } } }`, map[string]any{"x": nul}, "after"},
+			{"auditEvents userId", adm.access, `query($x: ID) { auditEvents(userId: $x) { pageInfo { hasNextPage } } }`, map[string]any{"x": nul}, "userId"},
+			{"login email", "", login, cred("a\x00@example.com", "password-123"), "input.email"},
+			{"login password", "", login, cred("root@example.com", "password\x00-123"), "input.password"},
+			{"register email", "", register, cred("n\x00@example.com", "password-123"), "input.email"},
+			{"register password", "", register, cred("new@example.com", "password\x00-123"), "input.password"},
+			{"refresh", "", `mutation($x: String) { refresh(refreshToken: $x) { accessToken } }`, map[string]any{"x": nul}, "refreshToken"},
+			{"changePassword", adm.access, `mutation($a: String!, $b: String!) { changePassword(currentPassword: $a, newPassword: $b) }`,
+				map[string]any{"a": "password-123", "b": "password\x00-456"}, "newPassword"},
+			{"_entities", adm.access, entitiesQuery, userRep(nul), "representations[0].id"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				wantBadInput(t, s.do(t, c.token, c.query, c.vars), c.field)
+			})
+		}
+		// Nothing was written: the password is unchanged, no account was made.
+		s.login(t, "root@example.com", "password-123")
+		wantErr(t, s.do(t, "", login, cred("new@example.com", "password\x00-123")), "BAD_USER_INPUT", "")
+		noErrorLogs(t, s)
+	})
+}
+
+// TestInvalidUTF8IsBadInput: a GET query's literals are raw bytes, not
+// JSON, so they can hold invalid UTF-8, which PostgreSQL refuses.
+func TestInvalidUTF8IsBadInput(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		s, adm := adminServer(t, dbURL, nil)
+		for _, q := range []string{"{ user(id: \"a\xffb\") { id } }", "{ users(search: \"\xc3\") { pageInfo { hasNextPage } } }"} {
+			req, _ := http.NewRequest(http.MethodGet, s.URL+"/graphql?query="+url.QueryEscape(q), nil)
+			req.Header.Set("Authorization", "Bearer "+adm.access)
+			r := s.send(t, req)
+			field := "id"
+			if strings.Contains(q, "search") {
+				field = "search"
+			}
+			wantBadInput(t, r, field)
+		}
+		noErrorLogs(t, s)
+	})
+}
+
+// TestForgedCursorsAreBadInput: cursors are opaque but a client can
+// forge one whose contents the database refuses.
+func TestForgedCursorsAreBadInput(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		s, adm := adminServer(t, dbURL, nil)
+		b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+		users := `query($x: String) { users(after: $x) { pageInfo { hasNextPage } } }`
+		for _, c := range []string{
+			b64("u:2024-01-01T00:00:00Z|a\x00b"),
+			b64("u:2024-01-01T00:00:00Z|\xff"),
+			b64("u:2024-01-01T00:00:00Z\x00|x"),
+		} {
+			wantBadInput(t, s.do(t, adm.access, users, map[string]any{"x": c}), "after")
+		}
+		wantBadInput(t, s.do(t, adm.access, `query($x: String) { auditEvents(after: $x) { pageInfo { hasNextPage } } }`,
+			map[string]any{"x": b64("a:1\x00")}), "after")
+		noErrorLogs(t, s)
+	})
+}
+
+// TestOddUserAgentIsStored: a User-Agent may carry any byte above 0x7f;
+// the login works and the session shows the header as valid text, also
+// when the 512-byte cut falls inside a character.
+func TestOddUserAgentIsStored(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, testEnv(dbURL, nil))
+		s.register(t, "ua@example.com", "password-123")
+		loginBody := `{"query":"mutation { login(input: {email: \"ua@example.com\", password: \"password-123\"}) { accessToken } }"}`
+		for _, c := range []struct{ ua, want string }{
+			{"Agent \xff\xfe/1", "Agent \uFFFD/1"},
+			{strings.Repeat("a", 511) + "é", strings.Repeat("a", 511)},
+		} {
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", strings.NewReader(loginBody))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("User-Agent", c.ua)
+			tok := ok(t, s.send(t, req))["login"].(map[string]any)["accessToken"].(string)
+			var found bool
+			for _, ss := range ok(t, s.do(t, tok, `{ mySessions { userAgent current } }`, nil))["mySessions"].([]any) {
+				if m := ss.(map[string]any); m["current"] == true {
+					found = true
+					if m["userAgent"] != c.want {
+						t.Fatalf("userAgent = %q, want %q", m["userAgent"], c.want)
+					}
+				}
+			}
+			if !found {
+				t.Fatal("no current session")
+			}
+		}
+		noErrorLogs(t, s)
+	})
+}
