@@ -85,6 +85,7 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.AroundOperations(observeOperations(opts.Observe))
 	srv.AroundFields(checkArguments)
+	srv.AroundFields(resolveEntities(svc, cfg.Resolvers))
 	srv.SetErrorPresenter(errorPresenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", httpapi.RequestID(ctx), "panic", fmt.Sprint(v))
@@ -140,6 +141,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 				gerr.Extensions["code"] = string(auth.CodeBadUserInput)
 			}
 			return gerr
+		}
+		if ce, ok := coercionError(ctx, gerr); ok {
+			return ce
 		}
 		rid := httpapi.RequestID(ctx)
 		log.ErrorContext(ctx, "internal error", "request_id", rid, "path", gerr.Path.String(), "err", err)
