@@ -86,7 +86,11 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	srv.AroundOperations(observeOperations(opts.Observe))
 	srv.AroundFields(checkArguments)
 	srv.AroundFields(resolveEntities(svc, cfg.Resolvers))
-	srv.SetErrorPresenter(errorPresenter(log))
+	presenter := errorPresenter(log)
+	if !opts.Suggestions {
+		presenter = withoutSuggestions(presenter)
+	}
+	srv.SetErrorPresenter(presenter)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", httpapi.RequestID(ctx), "panic", fmt.Sprint(v))
 		return auth.Internal(fmt.Errorf("panic: %v", v))
