@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -154,4 +156,54 @@ func TestOddUserAgentIsStored(t *testing.T) {
 		}
 		noErrorLogs(t, s)
 	})
+}
+
+// TestUndecodableRequestsAreNotEchoed: a request that is not a GraphQL
+// request at all is BAD_REQUEST, and the answer quotes nothing of it, so
+// a secret in a slightly broken request does not come back (nor land in
+// whatever keeps responses).
+func TestUndecodableRequestsAreNotEchoed(t *testing.T) {
+	s := startServer(t, testEnv(sqliteURL(t), nil))
+	const secret = "hunter2-SECRET-d41d8cd9"
+	check := func(t *testing.T, req *http.Request) {
+		t.Helper()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if strings.Contains(string(raw), "SECRET") {
+			t.Fatalf("the request was echoed: %s", raw)
+		}
+		var r gqlResponse
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatalf("status %d, body not JSON: %s", resp.StatusCode, raw)
+		}
+		if resp.StatusCode != http.StatusBadRequest || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "BAD_REQUEST" {
+			t.Fatalf("status %d: %s", resp.StatusCode, raw)
+		}
+	}
+	for _, body := range []string{
+		`{"query":"mutation { login(input: {email: \"a@example.com\", password: \"` + secret + `\"}) { fresh } }"`,
+		`{"query":"{ me { id } }","variables":{"password":"` + secret + `"}`,
+		`{"query":1,"variables":{"password":"` + secret + `"}}`,
+		`{"query":"{ me { id } }","variables":"` + secret + `"}`,
+		`[{"query":"{ me { id } }","variables":{"password":"` + secret + `"}}]`,
+		secret,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		check(t, req)
+	}
+	for _, query := range []string{
+		"query=%7B%20me%20%7B%20id%20%7D%20%7D&variables=" + url.QueryEscape(`{"password":"`+secret+`"`),
+		"query=%7B%20me%20%7B%20id%20%7D%20%7D&variables=" + url.QueryEscape(`["`+secret+`"]`),
+		"query=%7B%20me%20%7B%20id%20%7D%20%7D&extensions=" + url.QueryEscape(secret),
+		"query=%7B%20me%20%7B%20id%20%7D%20%7D&variables=%zz" + secret,
+	} {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/graphql?"+query, nil)
+		check(t, req)
+	}
+	noErrorLogs(t, s)
 }

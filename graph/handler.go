@@ -104,6 +104,9 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if hideUndecodedBody(gerr) {
+			return gerr
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			gerr.Message = "the operation took too long and was stopped"
 			gerr.Extensions = map[string]any{"code": CodeTimeout}

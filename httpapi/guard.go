@@ -25,7 +25,12 @@ const (
 func guardGraphQL(maxBody int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
-		case http.MethodGet, http.MethodOptions:
+		case http.MethodGet:
+			if msg := undecodableGET(r); msg != "" {
+				reject(w, http.StatusBadRequest, CodeBadRequest, msg, nil)
+				return
+			}
+		case http.MethodOptions:
 		case http.MethodPost:
 			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if err != nil || (mt != "application/json" && mt != "application/graphql-response+json") {
@@ -47,7 +52,7 @@ func guardGraphQL(maxBody int64, next http.Handler) http.Handler {
 			// that it is refused the same way before gqlgen sees it.
 			body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 			if err != nil {
-				reject(w, http.StatusBadRequest, "BAD_REQUEST", "could not read the request body", nil)
+				reject(w, http.StatusBadRequest, CodeBadRequest, "could not read the request body", nil)
 				return
 			}
 			if int64(len(body)) > maxBody {
