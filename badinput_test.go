@@ -207,3 +207,19 @@ func TestUndecodableRequestsAreNotEchoed(t *testing.T) {
 	}
 	noErrorLogs(t, s)
 }
+
+// TestLongSearchIsBadInput: no email is longer than 254 bytes, and
+// SQLite refuses a LIKE pattern over 50,000 bytes as an internal error.
+func TestLongSearchIsBadInput(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		s, adm := adminServer(t, dbURL, nil)
+		q := `query($x: String) { users(search: $x) { edges { node { email } } } }`
+		wantBadInput(t, s.do(t, adm.access, q, map[string]any{"x": strings.Repeat("%_\\", 10000)}), "search")
+		wantBadInput(t, s.do(t, adm.access, q, map[string]any{"x": strings.Repeat("a", 255)}), "search")
+		edges := ok(t, s.do(t, adm.access, q, map[string]any{"x": "root@" + strings.Repeat(" ", 300)}))["users"].(map[string]any)["edges"].([]any)
+		if len(edges) != 1 {
+			t.Fatalf("edges = %v", edges)
+		}
+		noErrorLogs(t, s)
+	})
+}
