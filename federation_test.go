@@ -168,13 +168,21 @@ func TestFederationEntityErrors(t *testing.T) {
 			t.Fatalf("errors = %+v", r.Errors)
 		}
 
-		// Without a token, one UNAUTHENTICATED for the field, not one per
-		// representation.
+		// Without a token, UNAUTHENTICATED on each well-formed one.
 		r = s.do(t, "", entitiesQuery, map[string]any{"r": []any{
 			map[string]any{"__typename": "User", "id": aliceID},
+			map[string]any{"__typename": "User"},
 			map[string]any{"__typename": "User", "id": bobID},
 		}})
-		if wantErr(t, r, "UNAUTHENTICATED", "TOKEN_MISSING"); len(r.Errors) != 1 {
+		if ents, _ := r.Data["_entities"].([]any); len(ents) != 3 || ents[0] != nil || ents[2] != nil {
+			t.Fatalf("_entities = %v", r.Data)
+		}
+		codes = map[string]string{}
+		for _, e := range r.Errors {
+			codes[fmt.Sprint(e.Path)], _ = e.Extensions["code"].(string)
+		}
+		if len(r.Errors) != 3 || codes["[_entities 0]"] != "UNAUTHENTICATED" || codes["[_entities 1]"] != "BAD_USER_INPUT" ||
+			codes["[_entities 2]"] != "UNAUTHENTICATED" {
 			t.Fatalf("errors = %+v", r.Errors)
 		}
 		noErrorLogs(t, s)

@@ -21,8 +21,8 @@ import (
 // failed. Here each representation's error is on its own path
 // ["_entities", i]: BAD_USER_INPUT for a malformed one (checked before the
 // token, as it needs none), and the entity resolver's own error (FORBIDDEN,
-// say) otherwise. A missing or bad token fails the whole field once,
-// rather than once per representation.
+// say) otherwise, as a router expects, to put each error on the entity
+// it belongs to. The token is checked once for the whole batch.
 func resolveEntities(svc *auth.Service, resolvers ResolverRoot) graphql.FieldMiddleware {
 	return func(ctx context.Context, next graphql.Resolver) (any, error) {
 		fc := graphql.GetFieldContext(ctx)
@@ -45,11 +45,13 @@ func resolveEntities(svc *auth.Service, resolvers ResolverRoot) graphql.FieldMid
 		if valid == 0 {
 			return list, nil
 		}
-		if _, err := svc.Authenticate(ctx); err != nil {
-			return nil, err
-		}
+		_, authErr := svc.Authenticate(ctx)
 		for i, id := range ids {
 			if id == "" {
+				continue
+			}
+			if authErr != nil {
+				addEntityError(ctx, fc, i, authErr)
 				continue
 			}
 			u, err := resolvers.Entity().FindUserByID(ctx, id)
