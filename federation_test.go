@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -107,5 +108,83 @@ func TestFederationEntities(t *testing.T) {
 		// A logged-out token resolves nothing.
 		ok(t, s.do(t, bob.access, `mutation { logout }`, nil))
 		wantErr(t, s.do(t, bob.access, entitiesQuery, userRep(bobID)), "UNAUTHENTICATED", "TOKEN_REVOKED")
+	})
+}
+
+// TestFederationEntityErrors: a malformed representation is the client's
+// mistake (BAD_USER_INPUT, no ERROR log, even without a token, so nobody
+// can fill the error log with them), and each representation's error
+// carries its index, so a gateway knows which reference failed.
+func TestFederationEntityErrors(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, testEnv(dbURL, nil))
+		alice, ap := s.register(t, "alice@example.com", "password-123")
+		_, bp := s.register(t, "bob@example.com", "password-123")
+		aliceID := ap["user"].(map[string]any)["id"].(string)
+		bobID := bp["user"].(map[string]any)["id"].(string)
+
+		for _, c := range []struct {
+			rep   any
+			field string
+		}{
+			{map[string]any{"__typename": "Nope", "id": "x"}, "representations[0].__typename"},
+			{map[string]any{"id": "x"}, "representations[0].__typename"},
+			{map[string]any{"__typename": 7, "id": "x"}, "representations[0].__typename"},
+			{map[string]any{"__typename": "User"}, "representations[0].id"},
+			{map[string]any{"__typename": "User", "id": nil}, "representations[0].id"},
+			{map[string]any{"__typename": "User", "id": true}, "representations[0].id"},
+			{map[string]any{"__typename": "User", "id": map[string]any{}}, "representations[0].id"},
+			{"not an object", "representations[0]"},
+			{[]any{1}, "representations[0]"},
+		} {
+			for _, tok := range []string{"", alice.access} {
+				r := s.do(t, tok, entitiesQuery, map[string]any{"r": []any{c.rep}})
+				wantBadInput(t, r, c.field)
+			}
+		}
+		// A literal representation is read the same way.
+		wantBadInput(t, s.do(t, "", `{ _entities(representations: [{__typename: "Nope", id: "x"}]) { __typename } }`, nil),
+			"representations[0].__typename")
+
+		// One batch: own account, someone else's, a malformed one. Each
+		// error is on its representation's path.
+		r := s.do(t, alice.access, entitiesQuery, map[string]any{"r": []any{
+			map[string]any{"__typename": "User", "id": aliceID},
+			map[string]any{"__typename": "User", "id": bobID},
+			map[string]any{"__typename": "Usr", "id": aliceID},
+		}})
+		ents, _ := r.Data["_entities"].([]any)
+		if len(ents) != 3 || ents[0].(map[string]any)["id"] != aliceID || ents[1] != nil || ents[2] != nil {
+			t.Fatalf("_entities = %v", r.Data)
+		}
+		codes := map[string]string{}
+		for _, e := range r.Errors {
+			if len(e.Path) != 2 || e.Path[0] != "_entities" {
+				t.Fatalf("error path %v: %+v", e.Path, e)
+			}
+			codes[fmt.Sprint(e.Path[1])], _ = e.Extensions["code"].(string)
+		}
+		if len(r.Errors) != 2 || codes["1"] != "FORBIDDEN" || codes["2"] != "BAD_USER_INPUT" {
+			t.Fatalf("errors = %+v", r.Errors)
+		}
+
+		// Without a token, UNAUTHENTICATED on each well-formed one.
+		r = s.do(t, "", entitiesQuery, map[string]any{"r": []any{
+			map[string]any{"__typename": "User", "id": aliceID},
+			map[string]any{"__typename": "User"},
+			map[string]any{"__typename": "User", "id": bobID},
+		}})
+		if ents, _ := r.Data["_entities"].([]any); len(ents) != 3 || ents[0] != nil || ents[2] != nil {
+			t.Fatalf("_entities = %v", r.Data)
+		}
+		codes = map[string]string{}
+		for _, e := range r.Errors {
+			codes[fmt.Sprint(e.Path)], _ = e.Extensions["code"].(string)
+		}
+		if len(r.Errors) != 3 || codes["[_entities 0]"] != "UNAUTHENTICATED" || codes["[_entities 1]"] != "BAD_USER_INPUT" ||
+			codes["[_entities 2]"] != "UNAUTHENTICATED" {
+			t.Fatalf("errors = %+v", r.Errors)
+		}
+		noErrorLogs(t, s)
 	})
 }

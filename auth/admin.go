@@ -59,6 +59,11 @@ func (a *Admin) Users(ctx context.Context, first int, after, search string) (*Us
 		return nil, err
 	}
 	page := UserPage{Search: strings.TrimSpace(search), Limit: limit + 1}
+	// No longer part can match an email, and SQLite refuses LIKE patterns
+	// over 50,000 bytes as an error of its own.
+	if len(page.Search) > maxEmailLen {
+		return nil, BadInput("search", "search must be at most %d bytes", maxEmailLen)
+	}
 	if after != "" {
 		if page.AfterCreated, page.AfterID, err = decodeUserCursor(after); err != nil {
 			return nil, err

@@ -1,10 +1,12 @@
 package auth
 
 import (
+	"bytes"
 	"encoding/base64"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Page sizes of the admin lists.
@@ -43,6 +45,12 @@ var errBadCursor = BadInput("after", "invalid cursor")
 func decodeCursor(kind, c string, n int) ([]string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
+		return nil, errBadCursor
+	}
+	// A cursor is opaque but forgeable: what it decodes to goes to the
+	// database, which refuses NUL bytes and invalid UTF-8 (PostgreSQL),
+	// so such a cursor is the client's error, not an internal one.
+	if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
 		return nil, errBadCursor
 	}
 	rest, ok := strings.CutPrefix(string(b), kind+":")

@@ -84,7 +84,13 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.AroundOperations(observeOperations(opts.Observe))
-	srv.SetErrorPresenter(errorPresenter(log))
+	srv.AroundFields(checkArguments)
+	srv.AroundFields(resolveEntities(svc, cfg.Resolvers))
+	presenter := errorPresenter(log)
+	if !opts.Suggestions {
+		presenter = withoutSuggestions(presenter)
+	}
+	srv.SetErrorPresenter(presenter)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", reqlog.RequestID(ctx), "panic", fmt.Sprint(v))
 		return auth.Internal(fmt.Errorf("panic: %v", v))
@@ -98,6 +104,9 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if hideUndecodedBody(gerr) {
+			return gerr
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			gerr.Message = "the operation took too long and was stopped"
 			gerr.Extensions = map[string]any{"code": CodeTimeout}
@@ -139,6 +148,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 				gerr.Extensions["code"] = string(auth.CodeBadUserInput)
 			}
 			return gerr
+		}
+		if ce, ok := coercionError(ctx, gerr); ok {
+			return ce
 		}
 		rid := reqlog.RequestID(ctx)
 		log.ErrorContext(ctx, "internal error", "request_id", rid, "path", gerr.Path.String(), "err", err)

@@ -20,7 +20,12 @@ const DefaultMaxBodyBytes = 1 << 20
 func guardGraphQL(maxBody int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
-		case http.MethodGet, http.MethodOptions:
+		case http.MethodGet:
+			if msg := undecodableGET(r); msg != "" {
+				reject(w, http.StatusBadRequest, auth.CodeBadRequest, msg, nil)
+				return
+			}
+		case http.MethodOptions:
 		case http.MethodPost:
 			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if err != nil || (mt != "application/json" && mt != "application/graphql-response+json") {

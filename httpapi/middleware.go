@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gqlauth/gqlauth/auth"
 )
@@ -41,7 +42,7 @@ func Middleware(tokens *auth.Tokens, opts MiddlewareOptions) func(http.Handler) 
 			ctx := r.Context()
 			claims, err := credentialOf(tokens, &tr, r)
 			ctx = auth.WithCredential(ctx, claims, err)
-			ctx = auth.WithRequestInfo(ctx, auth.RequestInfo{IP: clientIP(r), UserAgent: truncate(r.UserAgent(), maxUserAgent)})
+			ctx = auth.WithRequestInfo(ctx, auth.RequestInfo{IP: clientIP(r), UserAgent: storableText(r.UserAgent(), maxUserAgent)})
 			tt := &cookieCarrier{cfg: &tr, w: w}
 			if tr.Cookies {
 				tt.refresh = cookieValue(r, tr.Cookie.RefreshName)
@@ -101,9 +102,19 @@ func peerIP(r *http.Request) string {
 	return host
 }
 
-func truncate(s string, n int) string {
+// storableText makes a header value fit for a text column: at most n
+// bytes, cut on a character boundary, with invalid UTF-8 and NUL bytes
+// replaced. Header values may carry any byte above 0x7f, which PostgreSQL
+// would refuse, failing the login (or dropping its audit event) for what
+// is only the client's odd header.
+func storableText(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
