@@ -51,7 +51,7 @@ var settings = []setting{
 	{"PLAYGROUND", "", "serve the GraphiQL playground at /; default true, false when APP_ENV=production"},
 	{"INTROSPECTION", "", "allow schema introspection; default true, false when APP_ENV=production"},
 	{"SUGGESTIONS", "", "\"did you mean\" hints in validation errors; default true, false when APP_ENV=production"},
-	{"CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed to call /graphql from a browser, with credentials"},
+	{"CORS_ALLOWED_ORIGINS", "", "comma-separated origins (scheme://host[:port]) allowed to call /graphql from a browser, with credentials; *, wildcard patterns and null are refused"},
 	{"TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs whose X-Forwarded-For is believed"},
 	{"RATE_LIMIT_ACCOUNT", "10", "login/register/changePassword attempts per account per window; 0 disables"},
 	{"RATE_LIMIT_IP", "100", "credential attempts (failed refreshes) per client IP per window; 0 disables"},
@@ -237,9 +237,11 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	c.Introspection = boolean("INTROSPECTION", !c.Production)
 	c.Suggestions = boolean("SUGGESTIONS", !c.Production)
 	for _, o := range strings.Split(get("CORS_ALLOWED_ORIGINS"), ",") {
-		if o = strings.TrimSpace(o); o == "*" {
-			bad("CORS_ALLOWED_ORIGINS", "\"*\" is not allowed: list the origins (credentials are allowed for them)")
-		} else if o != "" {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		} else if err := httpapi.CheckOrigin(o); err != nil {
+			bad("CORS_ALLOWED_ORIGINS", "%v", err)
+		} else {
 			c.CORSOrigins = append(c.CORSOrigins, o)
 		}
 	}
@@ -371,29 +373,4 @@ func printSettings(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.env, def, s.help)
 	}
 	tw.Flush()
-}
-
-// hashIsolation is where password hashes run (HASH_ISOLATION).
-type hashIsolation struct {
-	Process bool // in a hash worker process (hashworker) rather than inline
-	Idle    bool // the worker at SCHED_IDLE
-	Nice    int  // the worker's nice value when not Idle
-}
-
-func parseHashIsolation(v string) (hashIsolation, error) {
-	switch {
-	case v == "off":
-		return hashIsolation{}, nil
-	case v == "process":
-		return hashIsolation{Process: true}, nil
-	case v == "idle":
-		return hashIsolation{Process: true, Idle: true}, nil
-	case strings.HasPrefix(v, "nice:"):
-		n, err := strconv.Atoi(strings.TrimPrefix(v, "nice:"))
-		if err != nil || n < 1 || n > 19 {
-			return hashIsolation{}, fmt.Errorf("nice value must be 1 to 19: %q", v)
-		}
-		return hashIsolation{Process: true, Nice: n}, nil
-	}
-	return hashIsolation{}, fmt.Errorf("want idle, nice:N, process or off: %q", v)
 }
