@@ -55,6 +55,7 @@ var settings = []setting{
 	{"TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs whose X-Forwarded-For is believed"},
 	{"RATE_LIMIT_ACCOUNT", "10", "login/register/changePassword attempts per account per window; 0 disables"},
 	{"RATE_LIMIT_IP", "100", "credential attempts (failed refreshes) per client IP per window; 0 disables"},
+	{"RATE_LIMIT_IPV6_PREFIX", "64", "an IPv6 client is counted by its network of this many bits (32 to 128): one host usually holds a whole /64"},
 	{"RATE_LIMIT_WINDOW", "15m", "rate-limit window; a client over a limit waits for its end"},
 	{"HASH_WORKERS", "", "concurrent password hashes; default: CPUs minus one (at least 1), leaving a core for token checks"},
 	{"HASH_QUEUE", "", "hashes that may wait for a worker before RATE_LIMITED; default 8 per worker"},
@@ -252,6 +253,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	c.RateLimits.PerAccount = int(uint32v("RATE_LIMIT_ACCOUNT", 0))
 	c.RateLimits.PerIP = int(uint32v("RATE_LIMIT_IP", 0))
 	c.RateLimits.Window = dur("RATE_LIMIT_WINDOW", time.Second)
+	if c.RateLimits.IPv6Prefix = int(uint32v("RATE_LIMIT_IPV6_PREFIX", 32)); c.RateLimits.IPv6Prefix > 128 {
+		bad("RATE_LIMIT_IPV6_PREFIX", "must be at most 128")
+	}
 	c.HashWorkers = auth.DefaultHashWorkers()
 	if get("HASH_WORKERS") != "" {
 		c.HashWorkers = int(uint32v("HASH_WORKERS", 1))
