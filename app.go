@@ -54,6 +54,7 @@ func (a *app) init(ctx context.Context) error {
 	if err := a.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	logEmailReport(a.log, a.store.EmailMigrationReport())
 	cfg := a.cfg
 	key := cfg.SigningKey
 	if key == nil {

@@ -20,7 +20,7 @@ import (
 // (whoever can reach the database already holds every account).
 func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: gqlauth user create|set-role|list|disable|enable|revoke-sessions [flags]; see gqlauth user SUBCOMMAND --help")
+		return errors.New("usage: gqlauth user create|set-role|list|collisions|disable|enable|revoke-sessions [flags]; see gqlauth user SUBCOMMAND --help")
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("user "+sub, stdout)
@@ -31,12 +31,15 @@ func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if sub == "list" {
+	if sub == "list" || sub == "collisions" {
 		a, err := openApp(ctx, cfg, log)
 		if err != nil {
 			return err
 		}
 		defer a.close()
+		if sub == "collisions" {
+			return userCollisions(ctx, a, stdout)
+		}
 		return listUsers(ctx, a, *search, *limit, stdout)
 	}
 	if *email == "" {
@@ -106,7 +109,7 @@ func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, 
 		fmt.Fprintf(stdout, "ended %d sessions of %s\n", n, *email)
 		return nil
 	default:
-		return fmt.Errorf("unknown user command %q (want create, set-role, list, disable, enable or revoke-sessions)", sub)
+		return fmt.Errorf("unknown user command %q (want create, set-role, list, collisions, disable, enable or revoke-sessions)", sub)
 	}
 }
 

@@ -44,7 +44,7 @@ func (s *Service) listUsers(ctx context.Context, first int, after, search string
 	if err != nil {
 		return nil, err
 	}
-	page := UserPage{Search: strings.TrimSpace(search), Limit: limit + 1}
+	page := UserPage{Search: emailSearch(search), Limit: limit + 1}
 	if after != "" {
 		if page.AfterCreated, page.AfterID, err = decodeUserCursor(after); err != nil {
 			return nil, err
