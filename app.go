@@ -63,6 +63,7 @@ func openApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 }
 
 func (a *app) init(ctx context.Context) error {
+	logEmailReport(a.log, a.store.EmailMigrationReport())
 	cfg := a.cfg
 	tokens, err := newTokens(ctx, cfg, a.log, a.store)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 // (whoever can reach the database already holds every account).
 func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: gqlauth user create|set-role|list|disable|enable|revoke-sessions [flags]; see gqlauth user SUBCOMMAND --help")
+		return errors.New("usage: gqlauth user create|set-role|list|collisions|disable|enable|revoke-sessions [flags]; see gqlauth user SUBCOMMAND --help")
 	}
 	sub, args := args[0], args[1:]
 	fs, f := userFlags("user "+sub, stdout)
@@ -29,11 +29,11 @@ func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, 
 		return err
 	}
 	switch sub {
-	case "list", "create", "set-role", "disable", "enable", "revoke-sessions":
+	case "list", "collisions", "create", "set-role", "disable", "enable", "revoke-sessions":
 	default:
-		return fmt.Errorf("unknown user command %q (want create, set-role, list, disable, enable or revoke-sessions)", sub)
+		return fmt.Errorf("unknown user command %q (want create, set-role, list, collisions, disable, enable or revoke-sessions)", sub)
 	}
-	if sub != "list" && f.email == "" {
+	if sub != "list" && sub != "collisions" && f.email == "" {
 		return errors.New("--email is required")
 	}
 	r := auth.Role(strings.ToUpper(f.role))
@@ -55,6 +55,9 @@ func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, 
 		return err
 	}
 	defer op.close()
+	if sub == "collisions" {
+		return userCollisions(ctx, op.store, stdout)
+	}
 	ctx = auth.AsOperator(ctx)
 	admin := op.svc.Admin
 	if sub == "list" {

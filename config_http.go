@@ -74,9 +74,11 @@ func readEdge(r *envReader, c *config) {
 	c.Introspection = r.boolean("INTROSPECTION", !c.Production)
 	c.Suggestions = r.boolean("SUGGESTIONS", !c.Production)
 	for _, o := range strings.Split(r.get("CORS_ALLOWED_ORIGINS"), ",") {
-		if o = strings.TrimSpace(o); o == "*" {
-			r.bad("CORS_ALLOWED_ORIGINS", "\"*\" is not allowed: list the origins (credentials are allowed for them)")
-		} else if o != "" {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		} else if err := httpapi.CheckOrigin(o); err != nil {
+			r.bad("CORS_ALLOWED_ORIGINS", "%v", err)
+		} else {
 			c.CORSOrigins = append(c.CORSOrigins, o)
 		}
 	}
@@ -87,6 +89,9 @@ func readEdge(r *envReader, c *config) {
 	c.RateLimits.PerAccount = int(r.uint32("RATE_LIMIT_ACCOUNT", 0))
 	c.RateLimits.PerIP = int(r.uint32("RATE_LIMIT_IP", 0))
 	c.RateLimits.Window = r.duration("RATE_LIMIT_WINDOW", time.Second)
+	if c.RateLimits.IPv6Prefix = int(r.uint32("RATE_LIMIT_IPV6_PREFIX", 32)); c.RateLimits.IPv6Prefix > 128 {
+		r.bad("RATE_LIMIT_IPV6_PREFIX", "must be at most 128")
+	}
 	c.MaxBodyBytes = int64(r.uint32("MAX_BODY_BYTES", 1024))
 	c.Limits = graph.Limits{
 		MaxDepth:      int(r.uint32("QUERY_MAX_DEPTH", 2)),

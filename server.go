@@ -80,6 +80,7 @@ Usage:
   gqlauth user create --email E [--role R] create a user; the password is read from stdin
   gqlauth user set-role --email E --role R set a user's role (USER or ADMIN)
   gqlauth user list [--search S] [--limit N]
+  gqlauth user collisions                  accounts whose emails are one mailbox
   gqlauth user disable|enable --email E    disabling ends every session at once
   gqlauth user revoke-sessions --email E   end every session of a user
   gqlauth audit tail [-n N] [--follow]     the newest security events
@@ -169,6 +170,9 @@ func cmdMigrate(ctx context.Context, cfg *config, log *slog.Logger, args []strin
 	}
 	defer store.Close()
 	fmt.Fprintf(stdout, "migrations applied (%s)\n", store.Dialect())
+	if r := store.EmailMigrationReport(); r != nil && r.NeedsReview() {
+		printEmailReport(stdout, r)
+	}
 	return nil
 }
 

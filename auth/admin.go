@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -58,7 +57,7 @@ func (a *Admin) Users(ctx context.Context, first int, after, search string) (*Us
 	if err != nil {
 		return nil, err
 	}
-	page := UserPage{Search: strings.TrimSpace(search), Limit: limit + 1}
+	page := UserPage{Search: emailSearch(search), Limit: limit + 1}
 	// No longer part can match an email, and SQLite refuses LIKE patterns
 	// over 50,000 bytes as an error of its own.
 	if len(page.Search) > maxEmailLen {

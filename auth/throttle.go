@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -16,7 +17,15 @@ type RateLimits struct {
 	PerAccount int           // attempts per email or user in Window
 	PerIP      int           // attempts per client IP in Window
 	Window     time.Duration // fixed window; a blocked client waits for its end
+	// IPv6Prefix is how many leading bits of an IPv6 address name one
+	// client; 0 means DefaultIPv6Prefix.
+	IPv6Prefix int
 }
+
+// DefaultIPv6Prefix counts an IPv6 client by its /64: a site or a single
+// host is normally given at least a /64 (RFC 6177) and may pick any of its
+// 2^64 addresses, so counting per address would not count it at all.
+const DefaultIPv6Prefix = 64
 
 // DefaultRateLimits: ten guesses per account per quarter hour stops online
 // guessing; a hundred per IP leaves room for an office behind one NAT.
@@ -60,7 +69,29 @@ type Throttle struct {
 
 // IP is the counter of action for the client's address.
 func (t *Throttle) IP(ctx context.Context, action string) ThrottleKey {
-	return ThrottleKey{key: action + ":ip:" + RequestInfoFrom(ctx).IP, limit: t.limits.PerIP}
+	return ThrottleKey{key: action + ":ip:" + clientNetwork(RequestInfoFrom(ctx).IP, t.limits.IPv6Prefix), limit: t.limits.PerIP}
+}
+
+// clientNetwork is what the per-IP counter counts: an IPv4 address as it
+// is, an IPv6 address as its network of prefix bits. Anything else (a
+// peer that is not an IP, such as a Unix socket) is counted as given.
+func clientNetwork(ip string, prefix int) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	if prefix <= 0 {
+		prefix = DefaultIPv6Prefix
+	}
+	p, err := a.Prefix(prefix)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // Account is the counter of action for one account (an email or a user id).

@@ -316,6 +316,11 @@ func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {
 		if typ, _ := tok.Header["typ"].(string); typ != tokenTyp {
 			return nil, fmt.Errorf("unexpected typ %q", tok.Header["typ"])
 		}
+		// RFC 7515 §4.1.11: a verifier must refuse a token whose crit
+		// names an extension it does not understand; we understand none.
+		if _, ok := tok.Header["crit"]; ok {
+			return nil, fmt.Errorf("critical header extensions %v not understood", tok.Header["crit"])
+		}
 		kid, _ := tok.Header["kid"].(string)
 		k := t.verifyKey(kid)
 		if k == nil {

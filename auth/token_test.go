@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -250,5 +251,52 @@ func TestVerifiedCacheRechecksLifetimes(t *testing.T) {
 	c.t = c.t.Add(15*time.Minute + 31*time.Second) // past exp and the 30 s leeway
 	if _, err := tk.Parse(iss.Token, AccessToken); ErrorReason(err) != ReasonTokenExpired {
 		t.Fatalf("a remembered token outlived its exp: %v", err)
+	}
+}
+
+// mapClaims is validClaims as a map, so that a test can give a claim a
+// JSON type the Claims struct would never produce.
+func mapClaims(now time.Time, override map[string]any) jwt.MapClaims {
+	m := jwt.MapClaims{
+		"iss": "gqlauth", "sub": "u1", "aud": []string{"gqlauth"},
+		"exp": now.Add(time.Minute).Unix(), "nbf": now.Unix(), "iat": now.Unix(),
+		"jti": "jti1", "role": string(RoleUser), "sid": "s1", "type": string(AccessToken), "fresh": true,
+	}
+	for k, v := range override {
+		m[k] = v
+	}
+	return m
+}
+
+// TestParseRefusesNonConformingTokens: RFC 7515 §4.1.11 (crit) and RFC
+// 7519 §2 (NumericDate is a JSON number), on tokens otherwise valid and
+// signed with the right key.
+func TestParseRefusesNonConformingTokens(t *testing.T) {
+	c := &clock{time.Now()}
+	tk := newTestTokens(t, c)
+	now := c.t
+	str := func(tm time.Time) string { return strconv.FormatInt(tm.Unix(), 10) }
+	ok := sign(t, jwt.SigningMethodHS256, mapClaims(now, nil), testSecret)
+	if _, err := tk.Parse(ok, AccessToken); err != nil {
+		t.Fatalf("control token rejected: %v", err)
+	}
+	cases := map[string]string{
+		"crit naming a claim": signWith(t, jwt.SigningMethodHS256, mapClaims(now, nil), testSecret,
+			map[string]any{"kid": testKID, "crit": []string{"exp"}}),
+		"crit naming an extension": signWith(t, jwt.SigningMethodHS256, mapClaims(now, nil), testSecret,
+			map[string]any{"kid": testKID, "crit": []string{"b64"}, "b64": true}),
+		"empty crit": signWith(t, jwt.SigningMethodHS256, mapClaims(now, nil), testSecret,
+			map[string]any{"kid": testKID, "crit": []string{}}),
+		"exp a string": sign(t, jwt.SigningMethodHS256, mapClaims(now, map[string]any{"exp": str(now.Add(time.Minute))}), testSecret),
+		"nbf a string": sign(t, jwt.SigningMethodHS256, mapClaims(now, map[string]any{"nbf": str(now)}), testSecret),
+		"iat a string": sign(t, jwt.SigningMethodHS256, mapClaims(now, map[string]any{"iat": str(now)}), testSecret),
+		"exp a bool":   sign(t, jwt.SigningMethodHS256, mapClaims(now, map[string]any{"exp": true}), testSecret),
+		"exp an array": sign(t, jwt.SigningMethodHS256, mapClaims(now, map[string]any{"exp": []int64{now.Unix() + 60}}), testSecret),
+	}
+	for name, tok := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := tk.Parse(tok, AccessToken)
+			wantReason(t, err, ReasonTokenInvalid)
+		})
 	}
 }

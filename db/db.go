@@ -33,6 +33,9 @@ type Store struct {
 	queries
 	db  *sqlx.DB
 	dsn string // for the change listener's own connection
+	// emailReport is set when this process migrates emails to their
+	// canonical form (see canonicalEmails).
+	emailReport *auth.EmailReport
 }
 
 var _ auth.Store = (*Store)(nil)

@@ -15,7 +15,7 @@ var migrations embed.FS
 
 func (s *Store) provider() (*goose.Provider, error) {
 	dir, dialect := "migrations/sqlite", goose.DialectSQLite3
-	var opts []goose.ProviderOption
+	opts := []goose.ProviderOption{goose.WithGoMigrations(s.canonicalEmails())}
 	if s.dialect == Postgres {
 		dir, dialect = "migrations/postgres", goose.DialectPostgres
 		// Replicas that start together take turns instead of racing.

@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/rs/cors"
 )
@@ -22,4 +26,27 @@ func corsFor(origins []string) func(http.Handler) http.Handler {
 		AllowCredentials: true,
 		MaxAge:           600,
 	}).Handler
+}
+
+// CheckOrigin refuses a CORS_ALLOWED_ORIGINS entry that would allow more
+// than the one site it seems to name. Every allowed origin gets
+// credentials, so a pattern (rs/cors reads "https://*" or
+// "https://*.example.com" as wildcards) hands sessions to sites no one
+// listed, and "null" is the origin of sandboxed iframes, file: pages and
+// some redirects: any site can send it.
+func CheckOrigin(o string) error {
+	switch {
+	case o == "*":
+		return errors.New(`"*" is not allowed: list the origins (credentials are allowed for them)`)
+	case strings.Contains(o, "*"):
+		return fmt.Errorf("%q is a pattern: a wildcard allows, with credentials, origins no one listed; list each origin", o)
+	case strings.EqualFold(o, "null"):
+		return fmt.Errorf("%q is not allowed: sandboxed iframes and file: pages send the origin null, so any site can", o)
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#") {
+		return fmt.Errorf("%q is not an origin: want scheme://host[:port], e.g. https://app.example.com", o)
+	}
+	return nil
 }
