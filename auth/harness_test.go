@@ -7,6 +7,8 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -66,6 +68,9 @@ type options struct {
 	KDF            auth.KeyDeriver  // nil: argon2id in process
 	HashWorkers    int              // 0: 2
 	HashQueue      int              // 0: 16; negative: no queue
+	// ErrorLogs lets the service log at ERROR level; otherwise an ERROR
+	// line fails the test, since bad input must never cause one.
+	ErrorLogs bool
 }
 
 // harness is one service on a real SQLite store in a temporary directory,
@@ -118,7 +123,7 @@ func build(t *testing.T, store *db.Store, clock *fakeClock, opts options) *harne
 	}
 	svc := auth.NewService(store, tokens, hasher, auth.ServiceOptions{
 		ReuseGrace: opts.ReuseGrace, RateLimits: opts.RateLimits, AuditRetention: opts.AuditRetention,
-		CSRF: opts.CSRF, Now: clock.Now,
+		CSRF: opts.CSRF, Now: clock.Now, Logger: slog.New(&testLog{t: t, errorsOK: opts.ErrorLogs}),
 	})
 	return &harness{t: t, clock: clock, store: store, tokens: tokens, svc: svc}
 }
@@ -238,7 +243,9 @@ func (h *harness) auditEvents(ctx context.Context, first int, after, userID stri
 
 func (h *harness) stats(ctx context.Context) (*auth.Stats, error) { return h.svc.Stats(ctx) }
 
-func (h *harness) user(ctx context.Context, id string) (*auth.User, error) { return h.svc.User(ctx, id) }
+func (h *harness) user(ctx context.Context, id string) (*auth.User, error) {
+	return h.svc.User(ctx, id)
+}
 
 func (h *harness) userEntity(ctx context.Context, id string) (*auth.User, error) {
 	return h.svc.UserEntity(ctx, id)
@@ -342,7 +349,13 @@ func (h *harness) newAdmin(email string) *pair {
 // not fresh.
 func (h *harness) refreshed(p *pair) *pair {
 	h.t.Helper()
-	np, err := h.refresh(h.anon(), p.Refresh)
+	return h.refreshedFrom(clientIP, p)
+}
+
+// refreshedFrom is refreshed, asked from ip.
+func (h *harness) refreshedFrom(ip string, p *pair) *pair {
+	h.t.Helper()
+	np, err := h.refresh(h.from(ip), p.Refresh)
 	if err != nil {
 		h.t.Fatalf("refresh: %v", err)
 	}
@@ -369,3 +382,34 @@ func (h *harness) count(query string, args ...any) int {
 	}
 	return n
 }
+
+// testLog sends the service's log to t.Log and fails t on an ERROR line
+// unless errorsOK.
+type testLog struct {
+	t        *testing.T
+	errorsOK bool
+	attrs    []slog.Attr
+}
+
+func (l *testLog) Enabled(context.Context, slog.Level) bool { return true }
+
+func (l *testLog) Handle(_ context.Context, r slog.Record) error {
+	l.t.Helper()
+	line := fmt.Sprintf("%s %s", r.Level, r.Message)
+	for _, a := range l.attrs {
+		line += " " + a.String()
+	}
+	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
+	if r.Level >= slog.LevelError && !l.errorsOK {
+		l.t.Errorf("unexpected ERROR log: %s", line)
+		return nil
+	}
+	l.t.Log(line)
+	return nil
+}
+
+func (l *testLog) WithAttrs(as []slog.Attr) slog.Handler {
+	return &testLog{t: l.t, errorsOK: l.errorsOK, attrs: append(append([]slog.Attr{}, l.attrs...), as...)}
+}
+
+func (l *testLog) WithGroup(string) slog.Handler { return l }
