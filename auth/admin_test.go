@@ -94,7 +94,10 @@ func TestAdminBadInput(t *testing.T) {
 		{"operator create bad email", func() error { _, err := h.operatorCreateUser("x", goodPassword, auth.RoleUser); return err }, badInput("email")},
 		{"operator create weak password", func() error { _, err := h.operatorCreateUser("x@example.com", "short", auth.RoleUser); return err }, badInput("password")},
 		{"operator create unknown role", func() error { _, err := h.operatorCreateUser("x@example.com", goodPassword, "ROOT"); return err }, badInput("role")},
-		{"operator create taken", func() error { _, err := h.operatorCreateUser("root@example.com", goodPassword, auth.RoleUser); return err }, want{Code: auth.CodeEmailTaken}},
+		{"operator create taken", func() error {
+			_, err := h.operatorCreateUser("root@example.com", goodPassword, auth.RoleUser)
+			return err
+		}, want{Code: auth.CodeEmailTaken}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { check(t, tc.name, tc.run(), tc.want) })
