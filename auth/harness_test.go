@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -135,6 +137,7 @@ type pair struct {
 	SessionID       string
 	Fresh           bool // the access token's fresh claim
 	User            auth.User
+	res             *auth.AuthResult
 }
 
 func toPair(res *auth.AuthResult, err error) (*pair, error) {
@@ -142,7 +145,7 @@ func toPair(res *auth.AuthResult, err error) (*pair, error) {
 		return nil, err
 	}
 	return &pair{Access: res.Access.Token, Refresh: res.Refresh.Token, CSRF: res.CSRF,
-		SessionID: res.Access.Claims.SessionID, Fresh: res.Access.Claims.Fresh, User: *res.User}, nil
+		SessionID: res.Access.Claims.SessionID, Fresh: res.Access.Claims.Fresh, User: *res.User, res: res}, nil
 }
 
 // list is one page of a paged admin list.
@@ -171,6 +174,33 @@ func (h *harness) asUser(tok string) context.Context { return h.asUserFrom(clien
 func (h *harness) asUserFrom(ip, tok string) context.Context {
 	claims, err := h.tokens.Parse(tok, auth.AccessToken)
 	return auth.WithCredential(h.from(ip), claims, err)
+}
+
+// viaHTTP is the context the HTTP middleware builds for r, in cookie mode
+// when cookies is set (with the default cookie names), and the recorder
+// that receives the cookies the use cases set.
+func (h *harness) viaHTTP(r *http.Request, cookies bool) (context.Context, *httptest.ResponseRecorder) {
+	tr := auth.Transport{Cookies: cookies, Cookie: auth.DefaultCookieConfig()}
+	var ctx context.Context
+	w := httptest.NewRecorder()
+	auth.Middleware(h.tokens, auth.MiddlewareOptions{Transport: tr})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		ctx = r.Context()
+	})).ServeHTTP(w, r)
+	return ctx, w
+}
+
+// deliver hands p to the client as the resolvers do: in cookies when the
+// request's transport says so.
+func (h *harness) deliver(ctx context.Context, p *pair) {
+	auth.TokenTransportFrom(ctx).Deliver(p.res)
+}
+
+// clearCookies is what logout answers in cookie mode.
+func (h *harness) clearCookies(ctx context.Context) { auth.TokenTransportFrom(ctx).Clear() }
+
+// tokensInBody says whether the response body may carry the tokens.
+func (h *harness) tokensInBody(ctx context.Context) bool {
+	return auth.TokenTransportFrom(ctx).TokensInBody()
 }
 
 // parseAccess verifies an access token as the middleware does.
