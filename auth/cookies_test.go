@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/gqlauth/gqlauth/auth"
+	"github.com/gqlauth/gqlauth/httpapi"
 )
 
 // request builds an HTTP request carrying the given credentials; empty
 // ones are left out.
 func request(bearer, accessCookie, refreshCookie, csrfHeader string) *http.Request {
-	cc := auth.DefaultCookieConfig()
+	cc := httpapi.DefaultCookieConfig()
 	r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
 	if bearer != "" {
 		r.Header.Set("Authorization", bearer)
@@ -51,7 +52,7 @@ func TestCookieModeCSRF(t *testing.T) {
 	for _, c := range w.Result().Cookies() {
 		cookies[c.Name] = c
 	}
-	cc := auth.DefaultCookieConfig()
+	cc := httpapi.DefaultCookieConfig()
 	if c := cookies[cc.AccessName]; c == nil || c.Value != p.Access || !c.HttpOnly || !c.Secure {
 		t.Fatalf("access cookie %+v", c)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/db"
 	"github.com/gqlauth/gqlauth/db/dbtest"
+	"github.com/gqlauth/gqlauth/httpapi"
 )
 
 // Test-wide settings. The lifetimes are the defaults' order of magnitude;
@@ -101,7 +102,7 @@ func build(t *testing.T, store *db.Store, clock *fakeClock, opts options) *harne
 	}
 	svc := auth.NewService(store, tokens, hasher, auth.ServiceOptions{
 		ReuseGrace: opts.ReuseGrace, RateLimits: opts.RateLimits, AuditRetention: opts.AuditRetention,
-		CSRF: opts.CSRF, Now: clock.Now, Logger: slog.New(&testLog{t: t, errorsOK: opts.ErrorLogs}),
+		BindCSRF: opts.CSRF, Now: clock.Now, Logger: slog.New(&testLog{t: t, errorsOK: opts.ErrorLogs}),
 	})
 	return &harness{t: t, clock: clock, store: store, tokens: tokens, svc: svc}
 }
@@ -156,10 +157,10 @@ func (h *harness) asUserFrom(ip, tok string) context.Context {
 // when cookies is set (with the default cookie names), and the recorder
 // that receives the cookies the use cases set.
 func (h *harness) viaHTTP(r *http.Request, cookies bool) (context.Context, *httptest.ResponseRecorder) {
-	tr := auth.Transport{Cookies: cookies, Cookie: auth.DefaultCookieConfig()}
+	tr := httpapi.Transport{Cookies: cookies, Cookie: httpapi.DefaultCookieConfig()}
 	var ctx context.Context
 	w := httptest.NewRecorder()
-	auth.Middleware(h.tokens, auth.MiddlewareOptions{Transport: tr})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+	httpapi.Middleware(h.tokens, httpapi.MiddlewareOptions{Transport: tr})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		ctx = r.Context()
 	})).ServeHTTP(w, r)
 	return ctx, w
@@ -168,15 +169,15 @@ func (h *harness) viaHTTP(r *http.Request, cookies bool) (context.Context, *http
 // deliver hands p to the client as the resolvers do: in cookies when the
 // request's transport says so.
 func (h *harness) deliver(ctx context.Context, p *pair) {
-	auth.TokenTransportFrom(ctx).Deliver(p.res)
+	auth.TokenCarrierFrom(ctx).Deliver(p.res)
 }
 
 // clearCookies is what logout answers in cookie mode.
-func (h *harness) clearCookies(ctx context.Context) { auth.TokenTransportFrom(ctx).Clear() }
+func (h *harness) clearCookies(ctx context.Context) { auth.TokenCarrierFrom(ctx).Clear() }
 
 // tokensInBody says whether the response body may carry the tokens.
 func (h *harness) tokensInBody(ctx context.Context) bool {
-	return auth.TokenTransportFrom(ctx).TokensInBody()
+	return auth.TokenCarrierFrom(ctx).TokensInBody()
 }
 
 // parseAccess verifies an access token as the middleware does.
@@ -188,51 +189,57 @@ func (h *harness) parseAccess(tok string) error {
 // --- accounts ---
 
 func (h *harness) register(ctx context.Context, email, password string) (*pair, error) {
-	return toPair(h.svc.Register(ctx, email, password))
+	return toPair(h.svc.Accounts.Register(ctx, email, password))
 }
 
 func (h *harness) login(ctx context.Context, email, password string) (*pair, error) {
-	return toPair(h.svc.Login(ctx, email, password))
+	return toPair(h.svc.Accounts.Login(ctx, email, password))
 }
 
 func (h *harness) changePassword(ctx context.Context, current, next string) error {
-	return h.svc.ChangePassword(ctx, current, next)
+	return h.svc.Accounts.ChangePassword(ctx, current, next)
 }
 
-func (h *harness) me(ctx context.Context) (*auth.User, error) { return h.svc.Me(ctx) }
+func (h *harness) me(ctx context.Context) (*auth.User, error) { return h.svc.Accounts.Me(ctx) }
 
 // --- sessions ---
 
 func (h *harness) refresh(ctx context.Context, raw string) (*pair, error) {
-	return toPair(h.svc.Refresh(ctx, raw))
+	var csrf *string
+	if raw == "" { // as the resolver does: the refresh cookie, with the CSRF header
+		if tok, sent, ok := auth.TokenCarrierFrom(ctx).StoredRefresh(); ok {
+			raw, csrf = tok, &sent
+		}
+	}
+	return toPair(h.svc.Sessions.Refresh(ctx, raw, csrf))
 }
 
-func (h *harness) logout(ctx context.Context, all bool) error { return h.svc.Logout(ctx, all) }
+func (h *harness) logout(ctx context.Context, all bool) error { return h.svc.Sessions.Logout(ctx, all) }
 
 func (h *harness) mySessions(ctx context.Context) ([]auth.SessionView, error) {
-	return h.svc.MySessions(ctx)
+	return h.svc.Sessions.Mine(ctx)
 }
 
 func (h *harness) revokeSession(ctx context.Context, id string) (current bool, err error) {
-	return h.svc.RevokeSession(ctx, id)
+	return h.svc.Sessions.Revoke(ctx, id)
 }
 
 // --- admin, as the caller in ctx ---
 
 func (h *harness) setRole(ctx context.Context, userID string, role auth.Role) (*auth.User, error) {
-	return h.svc.SetUserRole(ctx, userID, role)
+	return h.svc.Admin.SetRole(ctx, userID, role)
 }
 
 func (h *harness) setDisabled(ctx context.Context, userID string, disabled bool) (*auth.User, error) {
-	return h.svc.SetUserDisabled(ctx, userID, disabled)
+	return h.svc.Admin.SetDisabled(ctx, userID, disabled)
 }
 
 func (h *harness) revokeUserSessions(ctx context.Context, userID string) (int, error) {
-	return h.svc.RevokeUserSessions(ctx, userID)
+	return h.svc.Admin.RevokeSessions(ctx, userID)
 }
 
 func (h *harness) listUsers(ctx context.Context, first int, after, search string) (*list[auth.User], error) {
-	l, err := h.svc.ListUsers(ctx, first, after, search)
+	l, err := h.svc.Admin.Users(ctx, first, after, search)
 	if err != nil {
 		return nil, err
 	}
@@ -240,43 +247,58 @@ func (h *harness) listUsers(ctx context.Context, first int, after, search string
 }
 
 func (h *harness) auditEvents(ctx context.Context, first int, after, userID string) (*list[auth.AuditEvent], error) {
-	l, err := h.svc.AuditEvents(ctx, first, after, userID)
+	l, err := h.svc.Admin.AuditEvents(ctx, first, after, userID)
 	if err != nil {
 		return nil, err
 	}
 	return &list[auth.AuditEvent]{Items: l.Events, HasNext: l.HasNextPage, End: l.EndCursor}, nil
 }
 
-func (h *harness) stats(ctx context.Context) (*auth.Stats, error) { return h.svc.Stats(ctx) }
+func (h *harness) stats(ctx context.Context) (*auth.Stats, error) { return h.svc.Admin.Stats(ctx) }
 
 func (h *harness) user(ctx context.Context, id string) (*auth.User, error) {
-	return h.svc.User(ctx, id)
+	return h.svc.Admin.User(ctx, id)
 }
 
 func (h *harness) userEntity(ctx context.Context, id string) (*auth.User, error) {
-	return h.svc.UserEntity(ctx, id)
+	return h.svc.Accounts.UserEntity(ctx, id)
 }
 
 // --- the CLI operator ---
 
 func (h *harness) operatorCreateUser(email, password string, role auth.Role) (*auth.User, error) {
-	return h.svc.CreateUser(context.Background(), email, password, role)
+	return h.svc.Admin.CreateUser(auth.AsOperator(context.Background()), email, password, role)
 }
 
 func (h *harness) operatorSetRole(email string, role auth.Role) (*auth.User, error) {
-	return h.svc.SetRoleByEmail(context.Background(), email, role)
+	ctx := auth.AsOperator(context.Background())
+	u, err := h.svc.Admin.UserByEmail(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	return h.svc.Admin.SetRole(ctx, u.ID, role)
 }
 
 func (h *harness) operatorSetDisabled(email string, disabled bool) (*auth.User, error) {
-	return h.svc.SetDisabledByEmail(context.Background(), email, disabled)
+	ctx := auth.AsOperator(context.Background())
+	u, err := h.svc.Admin.UserByEmail(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	return h.svc.Admin.SetDisabled(ctx, u.ID, disabled)
 }
 
 func (h *harness) operatorRevokeSessions(email string) (int, error) {
-	return h.svc.RevokeSessionsByEmail(context.Background(), email)
+	ctx := auth.AsOperator(context.Background())
+	u, err := h.svc.Admin.UserByEmail(ctx, email)
+	if err != nil {
+		return 0, err
+	}
+	return h.svc.Admin.RevokeSessions(ctx, u.ID)
 }
 
 func (h *harness) operatorListUsers(first int, after, search string) (*list[auth.User], error) {
-	l, err := h.svc.OperatorListUsers(context.Background(), first, after, search)
+	l, err := h.svc.Admin.Users(auth.AsOperator(context.Background()), first, after, search)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +306,7 @@ func (h *harness) operatorListUsers(first int, after, search string) (*list[auth
 }
 
 func (h *harness) operatorAuditTail(first int, after string) (*list[auth.AuditEvent], error) {
-	l, err := h.svc.AuditTail(context.Background(), first, after)
+	l, err := h.svc.Admin.AuditEvents(auth.AsOperator(context.Background()), first, after, "")
 	if err != nil {
 		return nil, err
 	}
@@ -293,17 +315,17 @@ func (h *harness) operatorAuditTail(first int, after string) (*list[auth.AuditEv
 
 // --- maintenance and keys ---
 
-func (h *harness) prune() (int64, error) { return h.svc.Prune(context.Background()) }
+func (h *harness) prune() (int64, error) { return h.svc.Pruner.Prune(context.Background()) }
 
 // startKeys publishes the signing key and loads the accepted keys, as a
 // server does at start.
 func (h *harness) startKeys() {
 	h.t.Helper()
 	ctx := context.Background()
-	if err := h.svc.PublishSigningKey(ctx); err != nil {
+	if err := h.svc.Keys.Publish(ctx); err != nil {
 		h.t.Fatal(err)
 	}
-	if err := h.tokens.SetKeySource(ctx, h.svc.AcceptedKeys); err != nil {
+	if err := h.tokens.SetKeySource(ctx, h.svc.Keys.Accepted); err != nil {
 		h.t.Fatal(err)
 	}
 }

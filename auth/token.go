@@ -83,7 +83,7 @@ type Tokens struct {
 
 	// verified remembers access tokens that passed Parse, by SHA-256 of
 	// the raw token; validator re-checks their lifetimes on each use.
-	verified  *lru.Cache[[sha256.Size]byte, *Claims]
+	verified  *lru.Cache[[sha256.Size]byte, verifiedToken]
 	validator *jwt.Validator
 
 	reloadMu sync.Mutex
@@ -132,7 +132,7 @@ func NewTokens(cfg TokenConfig, now func() time.Time) (*Tokens, error) {
 		if n == 0 {
 			n = DefaultVerifiedCache
 		}
-		t.verified, _ = lru.New[[sha256.Size]byte, *Claims](n)
+		t.verified, _ = lru.New[[sha256.Size]byte, verifiedToken](n)
 	}
 	t.setKeys(nil)
 	return t, nil
@@ -304,14 +304,18 @@ func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {
 	var key [sha256.Size]byte
 	if t.verified != nil && want == AccessToken {
 		key = sha256.Sum256([]byte(raw))
-		if c, ok := t.verified.Get(key); ok {
-			if t.validator.Validate(c) == nil {
-				return c, nil
+		if v, ok := t.verified.Get(key); ok {
+			// The lifetime is checked again, and so is the key: a key
+			// retired past its horizon or withdrawn since (a leaked one)
+			// must stop its tokens now, not when they expire.
+			if (*t.keys.Load())[v.kid] != nil && t.validator.Validate(v.claims) == nil {
+				return v.claims, nil
 			}
-			t.verified.Remove(key) // expired: the full parse below says so
+			t.verified.Remove(key) // the full parse below says why not
 		}
 	}
 	c := &Claims{}
+	var verifiedBy *VerifyKey
 	_, err := t.parser.ParseWithClaims(raw, c, func(tok *jwt.Token) (any, error) {
 		if typ, _ := tok.Header["typ"].(string); typ != tokenTyp {
 			return nil, fmt.Errorf("unexpected typ %q", tok.Header["typ"])
@@ -330,6 +334,7 @@ func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {
 		if tok.Method.Alg() != k.Alg {
 			return nil, fmt.Errorf("token signed with %v but key %s is %s", tok.Header["alg"], kid, k.Alg)
 		}
+		verifiedBy = k
 		return k.key, nil
 	})
 	switch {
@@ -350,9 +355,18 @@ func (t *Tokens) Parse(raw string, want TokenType) (*Claims, error) {
 			Err: errors.New("token lacks a required claim")}
 	}
 	if t.verified != nil && want == AccessToken {
-		t.verified.Add(key, c) // shared: callers never modify claims
+		t.verified.Add(key, verifiedToken{claims: c, kid: verifiedBy.ID}) // shared: callers never modify claims
 	}
 	return c, nil
+}
+
+// verifiedToken is an entry of the verified-token cache: the claims and
+// the kid of the key that verified their signature, which must still be
+// accepted when the entry is used. A kid is the key's thumbprint, so a kid
+// still accepted names the same key.
+type verifiedToken struct {
+	claims *Claims
+	kid    string
 }
 
 // NewID returns a random 128-bit identifier, hex encoded. It is used for
