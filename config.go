@@ -60,11 +60,12 @@ var settings = []setting{
 	{"HASH_QUEUE", "", "hashes that may wait for a worker before RATE_LIMITED; default 8 per worker"},
 	{"HASH_ISOLATION", "nice:5", "where argon2id runs: nice:N (a child process N nice steps below the server, at most 19: token checks go first, hashing keeps a share of a busy CPU), idle (a child at SCHED_IDLE: hashing only gets CPU no one else wants, and stalls on a busy machine), process (a child at the server's priority) or off (in the server process)"},
 	{"MAX_BODY_BYTES", "1048576", "largest GraphQL request body"},
-	{"QUERY_MAX_DEPTH", "12", "deepest selection nesting"},
+	{"QUERY_MAX_DEPTH", "15", "deepest selection nesting (GraphiQL's introspection query is 13 deep)"},
 	{"QUERY_MAX_ALIASES", "30", "most aliased fields in one operation"},
 	{"QUERY_MAX_COMPLEXITY", "500", "gqlgen complexity limit (a credential mutation costs 100)"},
 	{"QUERY_MAX_TOKENS", "5000", "parser token limit"},
-	{"OPERATION_TIMEOUT", "10s", "longest one GraphQL operation may run"},
+	{"QUERY_MAX_NODES", "500", "most selections, arguments, values, directives and variables in one document, checked before validation (whose cost grows faster than the document)"},
+	{"OPERATION_TIMEOUT", "10s", "longest one GraphQL request may take, parsing and validation included"},
 	{"CACHE_ENTRIES", "50000", "users, sessions and tokens each kept in memory for authenticated requests (LRU bound); 0 disables the cache"},
 	{"CACHE_RESYNC_INTERVAL", "", "how often the cache re-reads recent changes; default 30s on PostgreSQL (where NOTIFY is the fast path), 1s on SQLite (catches CLI changes)"},
 	{"PRUNE_INTERVAL", "10m", "how often expired sessions, revocations, throttles and old audit events are deleted"},
@@ -267,6 +268,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		MaxAliases:    int(uint32v("QUERY_MAX_ALIASES", 0)),
 		MaxComplexity: int(uint32v("QUERY_MAX_COMPLEXITY", 100)),
 		MaxTokens:     int(uint32v("QUERY_MAX_TOKENS", 100)),
+		MaxNodes:      int(uint32v("QUERY_MAX_NODES", 50)),
 	}
 	c.OpTimeout = dur("OPERATION_TIMEOUT", 100*time.Millisecond)
 	c.PruneInterval = dur("PRUNE_INTERVAL", time.Second)

@@ -26,7 +26,8 @@ type HandlerOptions struct {
 	// helps developers and also helps strangers map a hidden schema.
 	Suggestions bool
 	Limits      Limits
-	// Timeout bounds one operation; 0 means none.
+	// Timeout bounds one request, reading, parsing and validating its
+	// document included; 0 means none.
 	Timeout time.Duration
 	Logger  *slog.Logger
 	// Observe, if set, hears of every executed operation: its name, its
@@ -54,11 +55,13 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	}
 	cfg := Config{Resolvers: &Resolver{Auth: svc}, Directives: Directives(svc, opts.OnAuthCheck)}
 	priceCredentialMutations(&cfg.Complexity)
-	srv := handler.New(NewExecutableSchema(cfg))
+	es := NewExecutableSchema(cfg)
+	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	queryCache := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(queryCache)
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {
@@ -68,27 +71,19 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	if opts.Limits.MaxTokens > 0 {
 		srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	}
-	srv.Use(shapeLimits{opts.Limits})
-	if opts.Limits.MaxComplexity > 0 {
-		srv.Use(extension.FixedComplexityLimit(opts.Limits.MaxComplexity))
-	}
-	if opts.Timeout > 0 {
-		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-			ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-			h := next(ctx)
-			return func(ctx context.Context) *graphql.Response {
-				defer cancel() // queries and mutations answer once
-				return h(ctx)
-			}
-		})
-	}
+	srv.Use(shapeLimits{opts.Limits, es})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	// After the persisted query is known, before gqlgen parses it.
+	srv.Use(documentBudget{maxNodes: opts.Limits.MaxNodes, maxTokens: opts.Limits.MaxTokens, cache: queryCache})
 	srv.AroundOperations(observeOperations(opts.Observe))
 	srv.SetErrorPresenter(errorPresenter(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", httpapi.RequestID(ctx), "panic", fmt.Sprint(v))
 		return auth.Internal(fmt.Errorf("panic: %v", v))
 	})
+	if opts.Timeout > 0 {
+		return withDeadline(srv, opts.Timeout)
+	}
 	return srv
 }
 
