@@ -15,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/httpapi"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -60,7 +59,7 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	queryCache := lru.New[*ast.QueryDocument](1000)
+	queryCache := newQueryCache(1000)
 	srv.SetQueryCache(queryCache)
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
