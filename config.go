@@ -64,7 +64,7 @@ var settings = []setting{
 	{"QUERY_MAX_ALIASES", "30", "most aliased fields in one operation"},
 	{"QUERY_MAX_COMPLEXITY", "500", "gqlgen complexity limit (a credential mutation costs 100)"},
 	{"QUERY_MAX_TOKENS", "5000", "parser token limit"},
-	{"QUERY_MAX_NODES", "500", "most selections, arguments, values, directives and variables in one document, checked before validation (whose cost grows faster than the document)"},
+	{"QUERY_MAX_NODES", "300", "most selections, arguments, values, directives and variables in one document, checked before validation (whose cost grows faster than the document)"},
 	{"OPERATION_TIMEOUT", "10s", "longest one GraphQL request may take, parsing and validation included"},
 	{"CACHE_ENTRIES", "50000", "users, sessions and tokens each kept in memory for authenticated requests (LRU bound); 0 disables the cache"},
 	{"CACHE_RESYNC_INTERVAL", "", "how often the cache re-reads recent changes; default 30s on PostgreSQL (where NOTIFY is the fast path), 1s on SQLite (catches CLI changes)"},

@@ -86,7 +86,7 @@ func TestAttackRepeatedFieldFlood(t *testing.T) {
 	flood := "{" + strings.Repeat(" __typename", 4998) + " }"
 	for _, q := range []string{flood, flood + " ", " " + flood + "\n"} {
 		e := wantErr(t, s.doWithin(t, q), "QUERY_TOO_LARGE", "")
-		if e.Extensions["limit"] != float64(500) {
+		if e.Extensions["limit"] != float64(300) {
 			t.Fatalf("limit not named: %+v", e)
 		}
 	}

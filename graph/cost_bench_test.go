@@ -49,6 +49,18 @@ var attackShapes = []struct {
 		n := (size - 16) / (len(" ... on Query {") + 2)
 		return "{" + strings.Repeat(" ... on Query {", n) + " __typename" + strings.Repeat(" }", n) + " }"
 	}},
+	// Variables, each used once: rules look each use up among the definitions.
+	{"variables", func(size int) string {
+		var defs, uses strings.Builder
+		for i := 0; ; i++ {
+			d, u := " $v"+strconv.Itoa(i)+": _Any!", " $v"+strconv.Itoa(i)
+			if 60+defs.Len()+len(d)+uses.Len()+len(u) > size {
+				return "query(" + defs.String() + ") { _entities(representations: [" + uses.String() + "]) { __typename } }"
+			}
+			defs.WriteString(d)
+			uses.WriteString(u)
+		}
+	}},
 	// One small query padded with a comment: bytes that are not tokens.
 	{"comment", func(size int) string {
 		q := "{ __typename } #"
@@ -86,9 +98,18 @@ func BenchmarkRefuseAttack(b *testing.B) {
 	h := NewHandler(nil, HandlerOptions{Introspection: true, Limits: limits, Timeout: 10 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for _, shape := range attackShapes {
-		for _, size := range benchSizes {
-			doc := shape.build(size - 16) // room for the varying comment
+		for _, size := range append(benchSizes, 0) {
 			name := shape.name + "/" + sizeName(size)
+			if size == 0 {
+				// The largest document of this shape within the node budget:
+				// the most that reaches gqlgen's validation.
+				size = largestWithin(limits, shape.build)
+				name = shape.name + "/budget"
+				if size == 1<<20 {
+					continue // not bounded by nodes: the 1MB case is this one
+				}
+			}
+			doc := shape.build(size - 16) // room for the varying comment
 			b.Run(name, func(b *testing.B) {
 				var parse time.Duration
 				code := ""
@@ -132,6 +153,22 @@ func serve(b *testing.B, h http.Handler, body []byte) string {
 	}
 	code, _ := resp.Errors[0].Extensions["code"].(string)
 	return code
+}
+
+// largestWithin finds the size at which build's document reaches the
+// node budget (or the token limit, or 1 MiB).
+func largestWithin(l Limits, build func(int) string) int {
+	lo, hi := 64, 1<<20
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: build(mid - 16)}, l.MaxTokens)
+		if err == nil && countNodes(doc) <= l.MaxNodes {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
 }
 
 func sizeName(n int) string {
