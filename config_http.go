@@ -98,6 +98,7 @@ func readEdge(r *envReader, c *config) {
 		MaxAliases:    int(r.uint32("QUERY_MAX_ALIASES", 0)),
 		MaxComplexity: int(r.uint32("QUERY_MAX_COMPLEXITY", 100)),
 		MaxTokens:     int(r.uint32("QUERY_MAX_TOKENS", 100)),
+		MaxNodes:      int(r.uint32("QUERY_MAX_NODES", 50)),
 	}
 	c.OpTimeout = r.duration("OPERATION_TIMEOUT", 100*time.Millisecond)
 }

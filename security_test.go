@@ -114,9 +114,9 @@ func TestAttackCrossSiteContentTypes(t *testing.T) {
 
 func TestAttackDeepAndCostlyQueries(t *testing.T) {
 	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"QUERY_MAX_COMPLEXITY": "100"}))
-	deep := `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }`
+	deep := `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } }`
 	e := wantErr(t, s.do(t, "", deep, nil), "QUERY_TOO_DEEP", "")
-	if e.Extensions["limit"] != float64(12) {
+	if e.Extensions["limit"] != float64(15) {
 		t.Fatalf("limit = %v", e.Extensions["limit"])
 	}
 	var q strings.Builder

@@ -20,6 +20,7 @@ const (
 	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
 
 	// From the GraphQL layer, before or around execution.
+	CodeQueryTooLarge           Code = "QUERY_TOO_LARGE"
 	CodeQueryTooDeep            Code = "QUERY_TOO_DEEP"
 	CodeTooManyAliases          Code = "TOO_MANY_ALIASES"
 	CodeTooManyCredentialOps    Code = "TOO_MANY_CREDENTIAL_MUTATIONS"
@@ -39,7 +40,7 @@ var Codes = []Code{
 	CodeUnauthenticated, CodeForbidden, CodeFreshTokenRequired, CodeInvalidCredentials,
 	CodeEmailTaken, CodeAccountDisabled, CodeBadUserInput, CodeRateLimited, CodeInternal,
 	CodeUnavailable,
-	CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
+	CodeQueryTooLarge, CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
 	CodeOperationTimeout, CodeIntrospectionDisabled,
 	CodeRequestTooLarge, CodeUnsupportedMediaType, CodeMethodNotAllowed, CodeBadRequest,
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/reqlog"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -26,7 +25,8 @@ type HandlerOptions struct {
 	// helps developers and also helps strangers map a hidden schema.
 	Suggestions bool
 	Limits      Limits
-	// Timeout bounds one operation; 0 means none.
+	// Timeout bounds one request, reading, parsing and validating its
+	// document included; 0 means none.
 	Timeout time.Duration
 	Logger  *slog.Logger
 	// Observe, if set, hears of every executed operation: its name, its
@@ -35,13 +35,6 @@ type HandlerOptions struct {
 	// OnAuthCheck, if set, hears the outcome of every directive check.
 	OnAuthCheck func(code, reason string)
 }
-
-// CodeTimeout is the code of an operation that ran out of time.
-const CodeTimeout = "OPERATION_TIMEOUT"
-
-// CodeIntrospectionDisabled answers __schema and __type where INTROSPECTION
-// is off.
-const CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
 
 // NewHandler returns the /graphql endpoint. Transports are explicit: JSON
 // POST, and GET for queries only (gqlgen refuses mutations over GET). There
@@ -54,11 +47,13 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	}
 	cfg := Config{Resolvers: &Resolver{Auth: svc}, Directives: Directives(svc, opts.OnAuthCheck)}
 	priceCredentialMutations(&cfg.Complexity)
-	srv := handler.New(NewExecutableSchema(cfg))
+	es := NewExecutableSchema(cfg)
+	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	queryCache := newQueryCache(1000)
+	srv.SetQueryCache(queryCache)
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {
@@ -68,21 +63,10 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	if opts.Limits.MaxTokens > 0 {
 		srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	}
-	srv.Use(shapeLimits{opts.Limits})
-	if opts.Limits.MaxComplexity > 0 {
-		srv.Use(extension.FixedComplexityLimit(opts.Limits.MaxComplexity))
-	}
-	if opts.Timeout > 0 {
-		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-			ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-			h := next(ctx)
-			return func(ctx context.Context) *graphql.Response {
-				defer cancel() // queries and mutations answer once
-				return h(ctx)
-			}
-		})
-	}
+	srv.Use(shapeLimits{opts.Limits, es})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	// After the persisted query is known, before gqlgen parses it.
+	srv.Use(documentBudget{maxNodes: opts.Limits.MaxNodes, maxTokens: opts.Limits.MaxTokens, cache: queryCache})
 	srv.AroundOperations(observeOperations(opts.Observe))
 	srv.AroundFields(checkArguments)
 	srv.AroundFields(resolveEntities(svc, cfg.Resolvers))
@@ -95,6 +79,9 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", reqlog.RequestID(ctx), "panic", fmt.Sprint(v))
 		return auth.Internal(fmt.Errorf("panic: %v", v))
 	})
+	if opts.Timeout > 0 {
+		return withDeadline(srv, opts.Timeout)
+	}
 	return srv
 }
 
@@ -109,14 +96,14 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			gerr.Message = "the operation took too long and was stopped"
-			gerr.Extensions = map[string]any{"code": CodeTimeout}
+			gerr.Extensions = map[string]any{"code": string(auth.CodeOperationTimeout)}
 			return gerr
 		}
 		if introspectionRefused(err) {
 			// gqlgen's refusal of __schema/__type is a plain error; it is the
 			// client's doing, not an internal failure worth an ERROR log.
 			gerr.Message = "introspection is disabled on this server"
-			gerr.Extensions = map[string]any{"code": CodeIntrospectionDisabled}
+			gerr.Extensions = map[string]any{"code": string(auth.CodeIntrospectionDisabled)}
 			return gerr
 		}
 		var ae *auth.Error
