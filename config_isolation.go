@@ -13,6 +13,9 @@ type hashIsolation struct {
 	Nice    int  // the worker's nice value when not Idle
 }
 
+// LowerPriority reports whether hashes run below the server's CPU priority.
+func (h hashIsolation) LowerPriority() bool { return h.Process && (h.Idle || h.Nice > 0) }
+
 func parseHashIsolation(v string) (hashIsolation, error) {
 	switch {
 	case v == "off":

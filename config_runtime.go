@@ -16,17 +16,17 @@ func readHashing(r *envReader, c *config) {
 		r.bad("ARGON2_THREADS", "must be at most 255")
 	}
 	c.Argon2.Threads = uint8(threads)
-	c.HashWorkers = auth.DefaultHashWorkers()
+	var err error
+	if c.HashIsolation, err = parseHashIsolation(r.get("HASH_ISOLATION")); err != nil {
+		r.bad("HASH_ISOLATION", "%v", err)
+	}
+	c.HashWorkers = auth.DefaultHashWorkers(c.HashIsolation.LowerPriority())
 	if r.get("HASH_WORKERS") != "" {
 		c.HashWorkers = int(r.uint32("HASH_WORKERS", 1))
 	}
 	c.HashQueue = 8 * c.HashWorkers
 	if r.get("HASH_QUEUE") != "" {
 		c.HashQueue = int(r.uint32("HASH_QUEUE", 0))
-	}
-	var err error
-	if c.HashIsolation, err = parseHashIsolation(r.get("HASH_ISOLATION")); err != nil {
-		r.bad("HASH_ISOLATION", "%v", err)
 	}
 }
 

@@ -65,11 +65,19 @@ func (inlineKDF) IDKey(_ context.Context, password, salt []byte, time, memory ui
 	return argon2.IDKey(password, salt, time, memory, threads, keyLen), nil
 }
 
-// DefaultHashWorkers is how many hashes run at once unless configured: one
-// per CPU but one, so that a flood of logins, each argon2id hash holding a
-// core for tens of milliseconds, always leaves a core for the requests
-// that only check a token.
-func DefaultHashWorkers() int { return max(1, runtime.NumCPU()-1) }
+// DefaultHashWorkers is how many hashes run at once unless configured.
+// When the hashes run at a lower CPU priority than the server (a hash
+// worker process with a nice value or at SCHED_IDLE), one per CPU: the
+// kernel runs a token check before any hash, so logins may use every core
+// without slowing the requests that only check a token. At the server's
+// own priority, one per CPU but one, so that a login flood always leaves a
+// core for them.
+func DefaultHashWorkers(lowerPriority bool) int {
+	if lowerPriority {
+		return runtime.NumCPU()
+	}
+	return max(1, runtime.NumCPU()-1)
+}
 
 // NewHasher returns a Hasher for params that runs at most workers hashes at
 // once with at most queue callers waiting. kdf computes the argon2id keys;

@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,7 +88,7 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	// Enough callers to keep every hashing worker busy with one waiting
 	// behind it, and well inside HASH_WORKERS + HASH_QUEUE (9 per worker),
 	// so that a closed loop measures hashing, not the pool refusing work.
-	fs.IntVar(&o.HashConc, "hash-conc", 4*auth.DefaultHashWorkers(), "connections for login and register (hash-bound)")
+	fs.IntVar(&o.HashConc, "hash-conc", 4*runtime.NumCPU(), "connections for login and register (hash-bound)")
 	fs.IntVar(&o.WideConc, "wide-conc", 256, "connections for me-256")
 	fs.Float64Var(&o.MeRate, "me-rate", 0, "requests/s of paced me (me-paced, me-under-login); 0: a tenth of me's throughput")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default all): "+strings.Join(scenarioNames(), ","))
@@ -168,7 +169,8 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (*report
 
 	serverEnv, params := serverSettings(opts)
 	rep.Params = params
-	rep.HashWorkers = auth.DefaultHashWorkers() // the server's HASH_WORKERS default
+	// The server's HASH_WORKERS default for its isolation (nice:5 unless set).
+	rep.HashWorkers = auth.DefaultHashWorkers(opts.HashIsolation == "" || opts.HashIsolation == "idle" || strings.HasPrefix(opts.HashIsolation, "nice:"))
 	rep.HashIsolation = cmp.Or(opts.HashIsolation, "(the server's default)")
 
 	// The store: a fresh SQLite file, or a schema of our own on PostgreSQL,

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"runtime"
+	"testing"
+)
+
+// TestHashWorkersDefault: logins use every core when the hashes run below
+// the server's priority (the kernel then runs token checks first), and
+// leave a core free when they run at its priority.
+func TestHashWorkersDefault(t *testing.T) {
+	tests := []struct {
+		isolation string
+		want      int
+	}{
+		{"", runtime.NumCPU()}, // the default, nice:5
+		{"nice:5", runtime.NumCPU()},
+		{"idle", runtime.NumCPU()},
+		{"process", max(1, runtime.NumCPU()-1)},
+		{"off", max(1, runtime.NumCPU()-1)},
+	}
+	for _, tc := range tests {
+		c, err := loadConfig(getenvFrom(map[string]string{"HASH_ISOLATION": tc.isolation}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.HashWorkers != tc.want || c.HashQueue != 8*tc.want {
+			t.Errorf("HASH_ISOLATION=%q: HASH_WORKERS %d, HASH_QUEUE %d; want %d and %d", tc.isolation, c.HashWorkers, c.HashQueue, tc.want, 8*tc.want)
+		}
+	}
+	c, err := loadConfig(getenvFrom(map[string]string{"HASH_WORKERS": "3"}))
+	if err != nil || c.HashWorkers != 3 {
+		t.Fatalf("HASH_WORKERS=3: %v, %v", c, err)
+	}
+}
