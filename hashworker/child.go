@@ -26,7 +26,8 @@ func RunIfChild() {
 	if os.Getenv(childEnv) != "1" {
 		return
 	}
-	if err := serve(os.Stdin, os.Stdout); err != nil {
+	in, out := pipes()
+	if err := serve(in, out); err != nil {
 		fmt.Fprintln(os.Stderr, "hash worker:", err)
 		os.Exit(1)
 	}
