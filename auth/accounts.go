@@ -141,9 +141,9 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (*AuthResu
 		a.audit.record(ctx, EventLoginFailed, u.ID, email, "wrong password")
 		return nil, errInvalidCredentials
 	}
-	a.throttle.Reset(ctx, account)
 	// Told only to whoever knows the password, so it reveals nothing more.
 	if u.Disabled() {
+		a.throttle.Reset(ctx, account)
 		a.audit.record(ctx, EventLoginFailed, u.ID, email, "account disabled")
 		return nil, errAccountDisabled
 	}
@@ -160,6 +160,9 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (*AuthResu
 			if err := q.SetPasswordHash(ctx, u.ID, newHash, now); err != nil {
 				return err
 			}
+		}
+		if err := a.throttle.ResetIn(ctx, q, account); err != nil {
+			return err
 		}
 		if res, err = a.issue.openSession(ctx, q, u, now); err != nil {
 			return err

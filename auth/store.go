@@ -45,4 +45,6 @@ type Queries interface {
 
 	// AddAuditEvent appends to the audit log.
 	AddAuditEvent(ctx context.Context, e *AuditEvent) error
+	// ThrottleReset forgets a throttle counter.
+	ThrottleReset(ctx context.Context, key string) error
 }

@@ -42,13 +42,21 @@ func RateLimitError(retryAfter time.Duration) *Error {
 
 // throttleStore is what Throttle needs of the store.
 type throttleStore interface {
-	// ThrottleHit counts an attempt against key in a fixed window and
-	// returns the count so far and when the window ends.
-	ThrottleHit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error)
+	// ThrottleHits counts an attempt against each key in a fixed window,
+	// atomically and in one round trip, and returns each key's count so
+	// far and when its window ends.
+	ThrottleHits(ctx context.Context, keys []string, window time.Duration, now time.Time) (map[string]ThrottleCount, error)
 	// ThrottleCount reads key's count in its current window (0 if none).
 	ThrottleCount(ctx context.Context, key string, now time.Time) (int, time.Time, error)
 	// ThrottleReset forgets key.
 	ThrottleReset(ctx context.Context, key string) error
+}
+
+// ThrottleCount is a counter's state: attempts in its window, and when the
+// window ends.
+type ThrottleCount struct {
+	Count int
+	Until time.Time
 }
 
 // ThrottleKey is one counter: an action and who it is counted against.
@@ -103,9 +111,22 @@ func (t *Throttle) Account(action, account string) ThrottleKey {
 // refuses when any is over its limit. Counting before the work means that
 // racing requests cannot all slip under the limit.
 func (t *Throttle) Take(ctx context.Context, keys ...ThrottleKey) error {
+	var counts map[string]ThrottleCount
 	return t.judge(ctx, keys, func(k ThrottleKey, now time.Time) (bool, time.Time, error) {
-		n, until, err := t.store.ThrottleHit(ctx, k.key, t.limits.Window, now)
-		return n > k.limit, until, err
+		if counts == nil { // every enabled key at once, on the first
+			var names []string
+			for _, k := range keys {
+				if k.limit > 0 {
+					names = append(names, k.key)
+				}
+			}
+			var err error
+			if counts, err = t.store.ThrottleHits(ctx, names, t.limits.Window, now); err != nil {
+				return false, time.Time{}, err
+			}
+		}
+		c := counts[k.key]
+		return c.Count > k.limit, c.Until, nil
 	})
 }
 
@@ -152,7 +173,7 @@ func (t *Throttle) Fail(ctx context.Context, keys ...ThrottleKey) {
 		if k.limit <= 0 {
 			continue
 		}
-		if _, _, err := t.store.ThrottleHit(ctx, k.key, t.limits.Window, t.now().UTC()); err != nil {
+		if _, err := t.store.ThrottleHits(ctx, []string{k.key}, t.limits.Window, t.now().UTC()); err != nil {
 			t.log.ErrorContext(ctx, "throttle not counted", "err", err)
 		}
 	}
@@ -166,6 +187,16 @@ func (t *Throttle) Reset(ctx context.Context, k ThrottleKey) {
 	if err := t.store.ThrottleReset(ctx, k.key); err != nil {
 		t.log.ErrorContext(ctx, "throttle not reset", "err", err)
 	}
+}
+
+// ResetIn is Reset inside a use case's transaction, which it then shares:
+// a login writes its session, its audit event and the reset in one
+// commit.
+func (t *Throttle) ResetIn(ctx context.Context, q Queries, k ThrottleKey) error {
+	if k.limit <= 0 {
+		return nil
+	}
+	return q.ThrottleReset(ctx, k.key)
 }
 
 // PrincipalUserID is the authenticated caller's id, or "".
