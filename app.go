@@ -32,7 +32,16 @@ type app struct {
 	metrics *metrics.Metrics
 	cache   *cache.Store // nil when CACHE_ENTRIES=0
 
-	hashWorker *hashworker.Client // nil when HASH_ISOLATION=off
+	hashWorker hashWorkers // nil when HASH_ISOLATION=off
+}
+
+// hashWorkers are the password hash worker processes: one, or an idle one
+// with a niced fallback.
+type hashWorkers interface {
+	auth.KeyDeriver
+	PID() int
+	Restarts() int64
+	Close() error
 }
 
 // openStore opens the database and applies the migrations.
@@ -70,8 +79,8 @@ func (a *app) init(ctx context.Context) error {
 		return err
 	}
 	var kdf auth.KeyDeriver
-	if iso := cfg.HashIsolation; iso.Process {
-		if a.hashWorker, err = hashworker.Start(hashworker.Options{Idle: iso.Idle, Nice: iso.Nice, Log: a.log}); err != nil {
+	if cfg.HashIsolation.Process {
+		if a.hashWorker, err = startHashWorkers(cfg, a.log); err != nil {
 			return fmt.Errorf("HASH_ISOLATION: %w", err)
 		}
 		kdf = a.hashWorker
@@ -126,6 +135,17 @@ func (a *app) init(ctx context.Context) error {
 		JWKS: tokens.PublicKeys,
 	})
 	return nil
+}
+
+// startHashWorkers starts the hash worker process(es) for HASH_ISOLATION:
+// with idle+nice:N, an idle worker and a niced one that takes the hashes
+// while the idle one is starved (see hashworker.Tiered).
+func startHashWorkers(cfg *config, log *slog.Logger) (hashWorkers, error) {
+	iso := cfg.HashIsolation
+	if iso.Idle && iso.Nice > 0 {
+		return hashworker.StartTiered(hashworker.Options{Log: log}, hashworker.Options{Nice: iso.Nice, Log: log}, 0)
+	}
+	return hashworker.Start(hashworker.Options{Idle: iso.Idle, Nice: iso.Nice, Log: log})
 }
 
 // serviceOptions are the use cases' settings from the configuration.

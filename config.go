@@ -54,7 +54,7 @@ var settings = []setting{
 	{"RATE_LIMIT_WINDOW", "15m", "rate-limit window; a client over a limit waits for its end"},
 	{"HASH_WORKERS", "", "concurrent password hashes; default: one per CPU when HASH_ISOLATION runs them at a lower priority (nice:N, idle), else CPUs minus one (at least 1), leaving a core for token checks"},
 	{"HASH_QUEUE", "", "hashes that may wait for a worker before RATE_LIMITED; default 8 per worker"},
-	{"HASH_ISOLATION", "nice:5", "where argon2id runs: nice:N (a child process N nice steps below the server, at most 19: token checks go first, hashing keeps a share of a busy CPU), idle (a child at SCHED_IDLE: hashing only gets CPU no one else wants, and stalls on a busy machine), process (a child at the server's priority) or off (in the server process)"},
+	{"HASH_ISOLATION", "idle+nice:5", "where argon2id runs: idle+nice:N (a child at SCHED_IDLE, which token checks always preempt, and while it is starved by other work a second child N nice steps below the server takes the hashes, so logins never stall), idle (SCHED_IDLE alone: stalls on a busy machine), nice:N (one child N nice steps below, at most 19), process (a child at the server's priority) or off (in the server process)"},
 	{"MAX_BODY_BYTES", "1048576", "largest GraphQL request body"},
 	{"QUERY_MAX_DEPTH", "15", "deepest selection nesting (GraphiQL's introspection query is 13 deep)"},
 	{"QUERY_MAX_ALIASES", "30", "most aliased fields in one operation"},

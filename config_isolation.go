@@ -10,13 +10,23 @@ import (
 type hashIsolation struct {
 	Process bool // in a hash worker process (hashworker) rather than inline
 	Idle    bool // the worker at SCHED_IDLE
-	Nice    int  // the worker's nice value when not Idle
+	// Nice is the worker's nice value when not Idle; with Idle, that of
+	// the fallback worker that takes the hashes while the idle one is
+	// starved (0: no fallback).
+	Nice int
 }
 
 // LowerPriority reports whether hashes run below the server's CPU priority.
 func (h hashIsolation) LowerPriority() bool { return h.Process && (h.Idle || h.Nice > 0) }
 
 func parseHashIsolation(v string) (hashIsolation, error) {
+	nice := func(s string) (int, error) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 19 {
+			return 0, fmt.Errorf("nice value must be 1 to 19: %q", v)
+		}
+		return n, nil
+	}
 	switch {
 	case v == "off":
 		return hashIsolation{}, nil
@@ -24,12 +34,12 @@ func parseHashIsolation(v string) (hashIsolation, error) {
 		return hashIsolation{Process: true}, nil
 	case v == "idle":
 		return hashIsolation{Process: true, Idle: true}, nil
+	case strings.HasPrefix(v, "idle+nice:"):
+		n, err := nice(strings.TrimPrefix(v, "idle+nice:"))
+		return hashIsolation{Process: true, Idle: true, Nice: n}, err
 	case strings.HasPrefix(v, "nice:"):
-		n, err := strconv.Atoi(strings.TrimPrefix(v, "nice:"))
-		if err != nil || n < 1 || n > 19 {
-			return hashIsolation{}, fmt.Errorf("nice value must be 1 to 19: %q", v)
-		}
-		return hashIsolation{Process: true, Nice: n}, nil
+		n, err := nice(strings.TrimPrefix(v, "nice:"))
+		return hashIsolation{Process: true, Nice: n}, err
 	}
-	return hashIsolation{}, fmt.Errorf("want idle, nice:N, process or off: %q", v)
+	return hashIsolation{}, fmt.Errorf("want idle+nice:N, idle, nice:N, process or off: %q", v)
 }

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gqlauth/gqlauth/hashworker"
 )
 
 // procStat returns field n (1-based, as in proc(5)) of /proc/PID/stat.
@@ -92,17 +95,18 @@ func TestLoginsHashInTheWorker(t *testing.T) {
 
 func TestParseHashIsolation(t *testing.T) {
 	for v, want := range map[string]hashIsolation{
-		"off":     {},
-		"process": {Process: true},
-		"idle":    {Process: true, Idle: true},
-		"nice:1":  {Process: true, Nice: 1},
-		"nice:19": {Process: true, Nice: 19},
+		"off":         {},
+		"process":     {Process: true},
+		"idle":        {Process: true, Idle: true},
+		"idle+nice:5": {Process: true, Idle: true, Nice: 5},
+		"nice:1":      {Process: true, Nice: 1},
+		"nice:19":     {Process: true, Nice: 19},
 	} {
 		if got, err := parseHashIsolation(v); err != nil || got != want {
 			t.Errorf("%q: %+v, %v; want %+v", v, got, err, want)
 		}
 	}
-	for _, v := range []string{"", "nice:0", "nice:20", "nice:-5", "nice:", "fast", "IDLE"} {
+	for _, v := range []string{"", "nice:0", "nice:20", "nice:-5", "nice:", "fast", "IDLE", "idle+nice:0", "idle+nice:", "idle+", "nice:5+idle"} {
 		if _, err := parseHashIsolation(v); err == nil {
 			t.Errorf("%q accepted", v)
 		}
@@ -117,7 +121,9 @@ func TestLoginEndsAtTheOperationTimeoutWhileItsHashWaits(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("needs /proc")
 	}
-	a := openTestApp(t, testEnv(sqliteURL(t), map[string]string{"OPERATION_TIMEOUT": "500ms"}))
+	// One worker: with the default's two, a stopped idle worker is what
+	// its fallback is for (TestStoppedIdleWorkerFallsBack).
+	a := openTestApp(t, testEnv(sqliteURL(t), map[string]string{"OPERATION_TIMEOUT": "500ms", "HASH_ISOLATION": "nice:5"}))
 	hs := httptest.NewServer(a.handler)
 	defer hs.Close()
 	s := &testServer{URL: hs.URL}
@@ -142,5 +148,71 @@ func TestLoginEndsAtTheOperationTimeoutWhileItsHashWaits(t *testing.T) {
 	}
 	if a.hashWorker.PID() != pid {
 		t.Fatal("a stopped, then resumed, worker was replaced")
+	}
+}
+
+// TestDefaultHashIsolationIsTiered: by default hashes run in a worker at
+// SCHED_IDLE, with a second one at nice 5 standing by for when the idle
+// one is starved (hashworker.Tiered), and logins use one hashing slot per
+// CPU.
+func TestDefaultHashIsolationIsTiered(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("needs /proc")
+	}
+	// The default cost, so that two hashes use ticks of CPU time.
+	a := openTestApp(t, testEnv(sqliteURL(t), map[string]string{"ARGON2_MEMORY_KIB": "19456", "ARGON2_TIME": "2"}))
+	tw, ok := a.hashWorker.(*hashworker.Tiered)
+	if !ok {
+		t.Fatalf("default hash workers are %T, want *hashworker.Tiered", a.hashWorker)
+	}
+	if a.cfg.HashWorkers != runtime.NumCPU() {
+		t.Fatalf("HASH_WORKERS %d, want %d", a.cfg.HashWorkers, runtime.NumCPU())
+	}
+	const schedIdle = 5
+	if policy := procStat(t, tw.PID(), 41); policy != schedIdle {
+		t.Fatalf("idle worker's policy %d, want SCHED_IDLE", policy)
+	}
+	base := procStat(t, os.Getpid(), 19)
+	if nice := procStat(t, tw.FallbackPID(), 19); nice != min(19, base+5) {
+		t.Fatalf("fallback worker nice %d, want %d", nice, min(19, base+5))
+	}
+	hs := httptest.NewServer(a.handler)
+	defer hs.Close()
+	s := &testServer{URL: hs.URL}
+	cpu := func() int64 {
+		return procStat(t, tw.PID(), 14) + procStat(t, tw.PID(), 15) + procStat(t, tw.FallbackPID(), 14) + procStat(t, tw.FallbackPID(), 15)
+	}
+	// Which of the two computes depends on what else the machine is doing
+	// (under the whole suite the idle one may well be starved).
+	before := cpu()
+	s.register(t, "tiered@example.com", "password-123")
+	s.login(t, "tiered@example.com", "password-123")
+	if cpu() <= before {
+		t.Fatal("the workers computed nothing for a register and a login")
+	}
+}
+
+// TestStoppedIdleWorkerFallsBack: with the default isolation a login whose
+// hash cannot run in the idle worker (stopped here, as a starved one would
+// be) is answered by the niced fallback worker, well within
+// OPERATION_TIMEOUT.
+func TestStoppedIdleWorkerFallsBack(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("needs /proc")
+	}
+	a := openTestApp(t, testEnv(sqliteURL(t), map[string]string{"OPERATION_TIMEOUT": "5s"}))
+	tw := a.hashWorker.(*hashworker.Tiered)
+	hs := httptest.NewServer(a.handler)
+	defer hs.Close()
+	s := &testServer{URL: hs.URL}
+	s.register(t, "stopped@example.com", "password-123")
+	if err := syscall.Kill(tw.PID(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(tw.PID(), syscall.SIGCONT)
+	s.login(t, "stopped@example.com", "password-123")
+	s.login(t, "stopped@example.com", "password-123")
+	if tw.Fallbacks() < 2 {
+		t.Fatalf("%d hashes fell back while the idle worker was stopped", tw.Fallbacks())
 	}
 }

@@ -170,7 +170,8 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (*report
 	serverEnv, params := serverSettings(opts)
 	rep.Params = params
 	// The server's HASH_WORKERS default for its isolation (nice:5 unless set).
-	rep.HashWorkers = auth.DefaultHashWorkers(opts.HashIsolation == "" || opts.HashIsolation == "idle" || strings.HasPrefix(opts.HashIsolation, "nice:"))
+	// Every isolation but process and off runs hashes below the server.
+	rep.HashWorkers = auth.DefaultHashWorkers(opts.HashIsolation != "process" && opts.HashIsolation != "off")
 	rep.HashIsolation = cmp.Or(opts.HashIsolation, "(the server's default)")
 
 	// The store: a fresh SQLite file, or a schema of our own on PostgreSQL,
