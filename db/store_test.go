@@ -313,18 +313,18 @@ func TestStatsAndPrune(t *testing.T) {
 		if err := s.SetUserRole(ctx, b.ID, auth.RoleAdmin, now); err != nil {
 			t.Fatal(err)
 		}
-		newSession(t, s, a.ID, now.Add(time.Hour))                                                       // active
-		newSession(t, s, a.ID, now.Add(-time.Second))                                                    // expired: pruned
-		recent := newSession(t, s, b.ID, now.Add(time.Hour))                                             // revoked an hour ago: kept
-		old := newSession(t, s, b.ID, now.Add(time.Hour))                                                // revoked two days ago: pruned
-		_ = s.RevokeSession(ctx, recent.ID, now.Add(-time.Hour))                                         //
-		_ = s.RevokeSession(ctx, old.ID, now.Add(-48*time.Hour))                                         //
-		_ = s.RevokeToken(ctx, "live", a.ID, now.Add(time.Minute), now)                                  // counted, kept
-		_ = s.RevokeToken(ctx, "dead", a.ID, now.Add(-time.Minute), now)                                 // pruned
-		if _, _, err := s.ThrottleHit(ctx, "old-window", time.Minute, now.Add(-time.Hour)); err != nil { // pruned
+		newSession(t, s, a.ID, now.Add(time.Hour))                                                               // active
+		newSession(t, s, a.ID, now.Add(-time.Second))                                                            // expired: pruned
+		recent := newSession(t, s, b.ID, now.Add(time.Hour))                                                     // revoked an hour ago: kept
+		old := newSession(t, s, b.ID, now.Add(time.Hour))                                                        // revoked two days ago: pruned
+		_ = s.RevokeSession(ctx, recent.ID, now.Add(-time.Hour))                                                 //
+		_ = s.RevokeSession(ctx, old.ID, now.Add(-48*time.Hour))                                                 //
+		_ = s.RevokeToken(ctx, "live", a.ID, now.Add(time.Minute), now)                                          // counted, kept
+		_ = s.RevokeToken(ctx, "dead", a.ID, now.Add(-time.Minute), now)                                         // pruned
+		if _, err := s.ThrottleHits(ctx, []string{"old-window"}, time.Minute, now.Add(-time.Hour)); err != nil { // pruned
 			t.Fatal(err)
 		}
-		if _, _, err := s.ThrottleHit(ctx, "live-window", time.Hour, now); err != nil { // kept
+		if _, err := s.ThrottleHits(ctx, []string{"live-window"}, time.Hour, now); err != nil { // kept
 			t.Fatal(err)
 		}
 		uid := a.ID

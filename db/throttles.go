@@ -10,31 +10,12 @@ import (
 	"github.com/gqlauth/gqlauth/auth"
 )
 
-// ThrottleHit counts one attempt against key in a fixed window of the given
-// length (a new window starts when the last one has expired) and returns
-// the count so far and when the window ends. One atomic statement, so racing
-// attempts are each counted.
-func (q queries) ThrottleHit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
-	n := now.UTC()
-	var r struct {
-		Count     int       `db:"count"`
-		ExpiresAt time.Time `db:"expires_at"`
-	}
-	err := q.get(ctx, &r, `INSERT INTO throttles (key, count, window_start, expires_at) VALUES (?, 1, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET
-			count        = CASE WHEN throttles.expires_at <= ? THEN 1 ELSE throttles.count + 1 END,
-			window_start = CASE WHEN throttles.expires_at <= ? THEN excluded.window_start ELSE throttles.window_start END,
-			expires_at   = CASE WHEN throttles.expires_at <= ? THEN excluded.expires_at ELSE throttles.expires_at END
-		RETURNING count, expires_at`, key, n, n.Add(window), n, n, n)
-	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("db: throttle hit: %w", err)
-	}
-	return r.Count, r.ExpiresAt.UTC(), nil
-}
-
-// ThrottleHits is ThrottleHit for several keys in one statement: a login
-// counts against its client's address and its account at once, in one
-// round trip and one commit instead of two. Keys are upserted in sorted
+// ThrottleHits counts one attempt against each key in a fixed window of
+// the given length (a new window starts when the last one has expired)
+// and returns each key's count so far and when its window ends. One atomic
+// statement, so racing attempts are each counted, and a login counts
+// against its client's address and its account in one round trip and one
+// commit. Keys are upserted in sorted
 // order, so that two requests counting the same keys lock their rows in
 // the same order and cannot deadlock.
 func (q queries) ThrottleHits(ctx context.Context, keys []string, window time.Duration, now time.Time) (map[string]auth.ThrottleCount, error) {
