@@ -37,7 +37,8 @@ type HandlerOptions struct {
 }
 
 // NewHandler returns the /graphql endpoint. Transports are explicit: JSON
-// POST, and GET for queries only (gqlgen refuses mutations over GET). There
+// POST, and GET for queries only (a mutation over GET is refused with 405,
+// see httpstatus.go). There
 // is no form or multipart transport, so a cross-site HTML form cannot reach
 // a resolver.
 func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
@@ -50,8 +51,8 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	es := NewExecutableSchema(cfg)
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(getTransport{})
+	srv.AddTransport(postTransport{})
 	queryCache := newQueryCache(1000)
 	srv.SetQueryCache(queryCache)
 	if opts.Introspection {
@@ -65,6 +66,7 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	}
 	srv.Use(shapeLimits{opts.Limits, es})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(requireQuery{})
 	// After the persisted query is known, before gqlgen parses it.
 	srv.Use(documentBudget{maxNodes: opts.Limits.MaxNodes, maxTokens: opts.Limits.MaxTokens, cache: queryCache})
 	srv.AroundOperations(observeOperations(opts.Observe))
