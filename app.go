@@ -119,7 +119,7 @@ func (a *app) init(ctx context.Context) error {
 	gql := httpapi.Middleware(tokens, httpapi.MiddlewareOptions{ClientIP: cfg.TrustedProxies.ClientIP, Transport: cfg.Transport})(graph.NewHandler(a.svc, graph.HandlerOptions{
 		Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 		Limits: cfg.Limits, Timeout: cfg.OpTimeout, Logger: a.log,
-		Observe: a.metrics.Operation, OnAuthCheck: a.metrics.AuthCheck,
+		Observe: a.metrics.Operation, OperationNames: cfg.MetricsOps, OnAuthCheck: a.metrics.AuthCheck,
 	}))
 	var metricsHandler http.Handler
 	if cfg.Metrics && cfg.MetricsAddr == "" {

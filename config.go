@@ -69,6 +69,7 @@ var settings = []setting{
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
 	{"METRICS", "true", "serve Prometheus metrics at /metrics"},
 	{"METRICS_ADDR", "", "serve /metrics on this address instead of ADDR (e.g. 127.0.0.1:9090)"},
+	{"METRICS_OPERATIONS", "", "comma-separated operation names that label the operation metrics as such (at most 100); any other operation is labelled by its root field, so clients cannot make up series"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "text", "text or json"},
 }
@@ -106,6 +107,7 @@ type config struct {
 	AuditRetention  time.Duration
 	Metrics         bool
 	MetricsAddr     string
+	MetricsOps      []string
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 	LogJSON         bool

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gqlauth/gqlauth/auth"
@@ -40,6 +43,7 @@ func readRuntime(r *envReader, c *config) {
 	c.AuditRetention = r.duration("AUDIT_RETENTION", 0)
 	c.Metrics = r.boolean("METRICS", true)
 	c.MetricsAddr = r.get("METRICS_ADDR")
+	c.MetricsOps = readOperationNames(r, "METRICS_OPERATIONS")
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", 0)
 	if err := c.LogLevel.UnmarshalText([]byte(r.get("LOG_LEVEL"))); err != nil {
 		r.bad("LOG_LEVEL", "must be debug, info, warn or error")
@@ -51,4 +55,32 @@ func readRuntime(r *envReader, c *config) {
 	default:
 		r.bad("LOG_FORMAT", "must be text or json, not %q", f)
 	}
+}
+
+// maxMetricsOperations keeps the listed names, with the schema's root
+// fields, under the metrics' own bound (metrics.MaxOperationLabels).
+const maxMetricsOperations = 100
+
+// graphQLName is the syntax of a GraphQL name, which an operation name is.
+var graphQLName = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]*$`)
+
+// readOperationNames reads a comma-separated list of operation names.
+func readOperationNames(r *envReader, env string) []string {
+	var names []string
+	for _, n := range strings.Split(r.get(env), ",") {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		if !graphQLName.MatchString(n) {
+			r.bad(env, "not a GraphQL operation name: %q", n)
+			continue
+		}
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	if len(names) > maxMetricsOperations {
+		r.bad(env, "at most %d names, not %d", maxMetricsOperations, len(names))
+	}
+	return names
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -31,5 +34,23 @@ func TestHashWorkersDefault(t *testing.T) {
 	c, err := loadConfig(getenvFrom(map[string]string{"HASH_WORKERS": "3"}))
 	if err != nil || c.HashWorkers != 3 {
 		t.Fatalf("HASH_WORKERS=3: %v, %v", c, err)
+	}
+}
+
+// TestMetricsOperationsChecked: METRICS_OPERATIONS holds GraphQL names,
+// not too many, each once.
+func TestMetricsOperationsChecked(t *testing.T) {
+	c, err := loadConfig(getenvFrom(map[string]string{"METRICS_OPERATIONS": " Login, Me,,Login "}))
+	if err != nil || !slices.Equal(c.MetricsOps, []string{"Login", "Me"}) {
+		t.Fatalf("%v, %v", c, err)
+	}
+	var many []string
+	for i := range maxMetricsOperations + 1 {
+		many = append(many, fmt.Sprintf("Op%d", i))
+	}
+	for _, bad := range []string{"Me, not-a-name", "1st", strings.Join(many, ",")} {
+		if _, err := loadConfig(getenvFrom(map[string]string{"METRICS_OPERATIONS": bad})); err == nil || !strings.Contains(err.Error(), "METRICS_OPERATIONS") {
+			t.Errorf("METRICS_OPERATIONS=%.40q accepted: %v", bad, err)
+		}
 	}
 }

@@ -24,7 +24,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestMetrics(t *testing.T) {
-	s := startServer(t, testEnv(sqliteURL(t), nil))
+	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"METRICS_OPERATIONS": "Me"}))
 	tok, _ := s.register(t, "metric@example.com", "password-123")
 	wantErr(t, s.do(t, "", loginQ, loginVars("metric@example.com", "wrong-password")), "INVALID_CREDENTIALS", "")
 	ok(t, s.do(t, tok.access, `query Me { me { id } }`, nil))

@@ -28,6 +28,14 @@ const (
 	CodeOperationTimeout        Code = "OPERATION_TIMEOUT"
 	CodeIntrospectionDisabled   Code = "INTROSPECTION_DISABLED"
 
+	// From gqlgen itself, passed through as it names them: a document
+	// that does not parse, one that does not validate (or whose variables
+	// do not coerce), and a persisted query's hash this server does not
+	// know (the client then sends the query with it).
+	CodeParseFailed          Code = "GRAPHQL_PARSE_FAILED"
+	CodeValidationFailed     Code = "GRAPHQL_VALIDATION_FAILED"
+	CodePersistedQueryMissed Code = "PERSISTED_QUERY_NOT_FOUND"
+
 	// From the HTTP layer, before GraphQL sees the request.
 	CodeRequestTooLarge      Code = "REQUEST_TOO_LARGE"
 	CodeUnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
@@ -42,5 +50,6 @@ var Codes = []Code{
 	CodeUnavailable,
 	CodeQueryTooLarge, CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
 	CodeOperationTimeout, CodeIntrospectionDisabled,
+	CodeParseFailed, CodeValidationFailed, CodePersistedQueryMissed,
 	CodeRequestTooLarge, CodeUnsupportedMediaType, CodeMethodNotAllowed, CodeBadRequest,
 }

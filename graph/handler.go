@@ -29,15 +29,20 @@ type HandlerOptions struct {
 	// document included; 0 means none.
 	Timeout time.Duration
 	Logger  *slog.Logger
-	// Observe, if set, hears of every executed operation: its name, its
-	// outcome ("ok" or the first error's code) and its duration.
+	// Observe, if set, hears of every executed operation: its label (see
+	// operationLabel), its outcome ("ok" or the first error's code) and
+	// its duration.
 	Observe func(operation, outcome string, d time.Duration)
+	// OperationNames are the operation names Observe may hear as such;
+	// any other operation is labelled by its root field.
+	OperationNames []string
 	// OnAuthCheck, if set, hears the outcome of every directive check.
 	OnAuthCheck func(code, reason string)
 }
 
 // NewHandler returns the /graphql endpoint. Transports are explicit: JSON
-// POST, and GET for queries only (gqlgen refuses mutations over GET). There
+// POST, and GET for queries only (a mutation over GET is refused with 405,
+// see httpstatus.go). There
 // is no form or multipart transport, so a cross-site HTML form cannot reach
 // a resolver.
 func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
@@ -50,8 +55,8 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	es := NewExecutableSchema(cfg)
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(getTransport{})
+	srv.AddTransport(postTransport{})
 	queryCache := newQueryCache(1000)
 	srv.SetQueryCache(queryCache)
 	if opts.Introspection {
@@ -65,9 +70,10 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	}
 	srv.Use(shapeLimits{opts.Limits, es})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(requireQuery{})
 	// After the persisted query is known, before gqlgen parses it.
 	srv.Use(documentBudget{maxNodes: opts.Limits.MaxNodes, maxTokens: opts.Limits.MaxTokens, cache: queryCache})
-	srv.AroundOperations(observeOperations(opts.Observe))
+	srv.AroundOperations(observeOperations(opts.Observe, opts.OperationNames))
 	srv.AroundFields(checkArguments)
 	srv.AroundFields(resolveEntities(svc, cfg.Resolvers))
 	presenter := errorPresenter(log)
@@ -148,13 +154,20 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 }
 
 // observeOperations names the operation in the access log and reports its
-// outcome and duration.
-func observeOperations(observe func(string, string, time.Duration)) graphql.OperationMiddleware {
+// label, outcome and duration. The log keeps the client's name, which is
+// what a developer searches for; an anonymous operation is logged by the
+// label its metrics carry.
+func observeOperations(observe func(string, string, time.Duration), names []string) graphql.OperationMiddleware {
+	listed := make(map[string]bool, len(names))
+	for _, n := range names {
+		listed[n] = true
+	}
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		start := time.Now()
 		oc := graphql.GetOperationContext(ctx)
-		name := oc.OperationName
-		if name == "" && oc.Operation != nil {
+		label := operationLabel(oc.Operation, listed)
+		name := label
+		if oc.Operation != nil && oc.Operation.Name != "" {
 			name = oc.Operation.Name
 		}
 		reqlog.SetOperation(ctx, name)
@@ -169,7 +182,7 @@ func observeOperations(observe func(string, string, time.Duration)) graphql.Oper
 						outcome = c
 					}
 				}
-				observe(name, outcome, time.Since(start))
+				observe(label, outcome, time.Since(start))
 			}
 			return resp
 		}

@@ -22,15 +22,16 @@ type Metrics struct {
 	authOutcomes   *prometheus.CounterVec
 	securityEvents *prometheus.CounterVec
 	hashWait       prometheus.Histogram
+	opLabels       *labelCap
 }
 
 // New creates the collectors. queueLength reads the hashing pool's queue;
 // db is the pool whose statistics are exported.
 func New(db *sql.DB, queueLength func() int) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
+	m := &Metrics{reg: prometheus.NewRegistry(), opLabels: &labelCap{max: MaxOperationLabels}}
 	m.operations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gqlauth_graphql_operations_total",
-		Help: "GraphQL operations by operation name and outcome (ok or the first error code).",
+		Help: "GraphQL operations by operation (a listed name, else the root field) and outcome (ok or the first error code).",
 	}, []string{"operation", "outcome"})
 	m.opDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "gqlauth_graphql_operation_duration_seconds",
@@ -65,11 +66,13 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// Operation records one GraphQL operation.
+// Operation records one GraphQL operation under its label, at most
+// MaxOperationLabels of them.
 func (m *Metrics) Operation(name, outcome string, d time.Duration) {
 	if name == "" {
-		name = "anonymous"
+		name = otherLabel
 	}
+	name = m.opLabels.admit(name)
 	m.operations.WithLabelValues(name, outcome).Inc()
 	m.opDuration.WithLabelValues(name, outcome).Observe(d.Seconds())
 }
