@@ -28,13 +28,19 @@ describe('example app', () => {
   const nav = (page) => page.getByRole('navigation', { name: 'Main' });
   const shot = (page, name) => page.screenshot({ path: join(artifacts, `example-${name}.png`), fullPage: true });
 
-  /** Fills the sign-in form at route and presses button ('Log in' or 'Create account'). */
+  /**
+   * Fills the sign-in form at route, presses button ('Log in' or 'Create
+   * account') and waits for the server's answer, so that what the form
+   * shows next is about this attempt, not the one before.
+   */
   async function submitAuthForm(page, route, email, password, button) {
     await page.goto(`${appURL}#${route}`);
     await page.getByTestId('login-form').waitFor();
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
+    const answered = page.waitForResponse((r) => r.url().endsWith('/graphql') && /\b(login|register)\(/.test(r.request().postData() ?? ''));
     await page.getByRole('button', { name: button, exact: true }).click();
+    await answered;
   }
 
   async function signIn(page, email, password = PASSWORD) {
