@@ -1,76 +1,109 @@
-import { gql } from '@apollo/client';
+// The shell: `me` decides between the sign-in form and the signed-in pages;
+// the hash route picks the page.
 import { useApolloClient, useMutation, useQuery } from '@apollo/client/react';
-import { useState } from 'react';
+import { useEffect } from 'react';
 
+import Account from './Account.jsx';
+import Admin from './Admin.jsx';
 import { isUnauthenticated } from './apollo.js';
-
-const ME = gql`query Me { me { id email role } }`;
-const LOGIN = gql`mutation Login($input: LoginInput!) { login(input: $input) { user { id email } } }`;
-const REGISTER = gql`mutation Register($input: RegisterInput!) { register(input: $input) { user { id email } } }`;
-const LOGOUT = gql`mutation Logout { logout }`;
+import AuthForm from './AuthForm.jsx';
+import { ConfirmPasswordProvider } from './ConfirmPassword.jsx';
+import { errorInfo, errorMessage } from './errors.js';
+import { LOGOUT, ME } from './operations.js';
+import { navigate, useRoute } from './router.js';
 
 export default function App() {
-  const { data, loading, error } = useQuery(ME);
-  return (
-    <main>
-      <h1>gqlauth · React + Apollo</h1>
-      {loading ? <p>Loading…</p>
-        : data?.me ? <Profile me={data.me} />
-          : isUnauthenticated(error) ? <LoginForm />
-            : <p role="alert">Error: {error?.message}</p>}
-    </main>
-  );
-}
-
-function Profile({ me }) {
+  const route = useRoute();
   const client = useApolloClient();
-  const [logout, { loading }] = useMutation(LOGOUT);
-  async function onLogout() {
-    await logout();
-    // Forget the user's data. This runs `me` again, which is now refused:
-    // useQuery renders that (the login form), so the promise's rejection
-    // needs no handling of its own.
+  const { data, loading, error, refetch } = useQuery(ME);
+  const me = data?.me;
+
+  // After a logout, or a session ended here or elsewhere: forget the
+  // user's data. resetStore runs `me` again, now refused, and the page
+  // shows the sign-in form.
+  async function signedOut() {
+    navigate('/login');
     await client.resetStore().catch(() => {});
   }
-  return (
-    <section>
-      <p>Signed in as <strong data-testid="me-email">{me.email}</strong> ({me.role})</p>
-      <button type="button" onClick={onLogout} disabled={loading}>Log out</button>
-    </section>
-  );
-}
 
-function LoginForm() {
-  const client = useApolloClient();
-  const [login, loginState] = useMutation(LOGIN);
-  const [register, registerState] = useMutation(REGISTER);
-  const [message, setMessage] = useState('');
-  const busy = loginState.loading || registerState.loading;
-
-  async function onSubmit(event) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const input = { email: form.get('email'), password: form.get('password') };
-    const action = event.nativeEvent.submitter?.value === 'register' ? register : login;
-    setMessage('');
-    try {
-      await action({ variables: { input } });
-      await client.refetchQueries({ include: [ME] });
-    } catch (e) {
-      setMessage(e.message);
-    }
+  let page;
+  if (me) {
+    page = <SignedIn me={me} route={route} onSignedOut={signedOut} />;
+  } else if (loading) {
+    page = <p>Loading…</p>;
+  } else if (isUnauthenticated(error)) {
+    page = <AuthForm mode={route === '/signup' ? 'signup' : 'login'} route={route} />;
+  } else {
+    page = (
+      <div className="card narrow">
+        <p role="alert" className="error">{errorMessage(errorInfo(error))}</p>
+        <button type="button" onClick={() => refetch().catch(() => {})}>Try again</button>
+      </div>
+    );
   }
 
   return (
-    <form onSubmit={onSubmit} data-testid="login-form">
-      <p>Signed out.</p>
-      <label>Email <input name="email" type="email" autoComplete="username" required /></label>
-      <label>Password <input name="password" type="password" autoComplete="current-password" minLength={8} required /></label>
-      <div>
-        <button type="submit" value="login" disabled={busy}>Log in</button>
-        <button type="submit" value="register" disabled={busy}>Create account</button>
-      </div>
-      {message && <p role="alert">{message}</p>}
-    </form>
+    <>
+      <Header me={me} route={route} onSignedOut={signedOut} />
+      <main>{page}</main>
+    </>
+  );
+}
+
+function Header({ me, route, onSignedOut }) {
+  const [logout, { loading }] = useMutation(LOGOUT);
+  const link = (to, label) => <a href={`#${to}`} aria-current={route === to ? 'page' : undefined}>{label}</a>;
+  return (
+    <header>
+      <a className="brand" href="#/">gqlauth example</a>
+      {me && (
+        <nav aria-label="Main">
+          {link('/', 'Home')}
+          {link('/account', 'Account')}
+          {me.role === 'ADMIN' && link('/admin', 'Admin')}
+          <span className="who" data-testid="me-email">{me.email}</span>
+          <button type="button" disabled={loading}
+            onClick={async () => { await logout().catch(() => {}); await onSignedOut(); }}>
+            Log out
+          </button>
+        </nav>
+      )}
+    </header>
+  );
+}
+
+function SignedIn({ me, route, onSignedOut }) {
+  // Signed in on #/login or #/signup (a bookmark, the back button): home.
+  const away = route === '/login' || route === '/signup';
+  useEffect(() => { if (away) navigate('/'); }, [away]);
+
+  let page;
+  switch (route) {
+    case '/':
+    case '/login':
+    case '/signup':
+      page = <Home me={me} />;
+      break;
+    case '/account':
+      page = <Account me={me} onSignedOut={onSignedOut} />;
+      break;
+    case '/admin':
+      page = me.role === 'ADMIN' ? <Admin me={me} />
+        : <p role="alert" className="card error" data-testid="admins-only">Only administrators can see this page.</p>;
+      break;
+    default:
+      page = <p className="card">No page here. <a href="#/">Home</a></p>;
+  }
+  return <ConfirmPasswordProvider email={me.email}>{page}</ConfirmPasswordProvider>;
+}
+
+function Home({ me }) {
+  return (
+    <section className="card">
+      <h2>Welcome</h2>
+      <p>Signed in as <strong>{me.email}</strong> ({me.role}).</p>
+      <p>Your app starts here. <a href="#/account">Account</a> lists where you are signed in
+        {me.role === 'ADMIN' && <>; <a href="#/admin">Admin</a> manages users</>}.</p>
+    </section>
   );
 }
