@@ -361,13 +361,13 @@ func TestSecurityHeadersAndCORS(t *testing.T) {
 	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
 		t.Fatalf("evil origin allowed: %q", got)
 	}
-	// The playground's CSP lets GraphiQL load from its CDN.
+	// The playground's CSP allows this server only (TestPlaygroundServedFromBinary).
 	resp, err = http.Get(s.URL + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "cdn.jsdelivr.net") {
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") {
 		t.Fatalf("playground CSP = %q", csp)
 	}
 }
