@@ -3,7 +3,7 @@ GO ?= go
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test check generate vet fmt-check generate-check tidy-check build fuzz e2e bench image image-offline
+.PHONY: run test check generate vet fmt-check generate-check tidy-check build fuzz e2e bench image image-offline playground-assets
 
 run:
 	$(GO) run .
@@ -37,6 +37,14 @@ fuzz:
 e2e:
 	cd examples/react-apollo && npm ci --no-audit --no-fund && npm run build
 	cd e2e && npm ci --no-audit --no-fund && npm test
+
+# The playground's React, ReactDOM and GraphiQL files, embedded in the
+# binary, at the versions pinned in httpapi/playground/assets.json: each
+# tarball is fetched with npm and must match the registry's published
+# dist.integrity before any file is written; the files' SHA-384 go back
+# into assets.json (checked when the server starts).
+playground-assets:
+	node httpapi/playground/refresh.mjs
 
 vet:
 	$(GO) vet ./...

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/cache"
 	"github.com/gqlauth/gqlauth/db"
@@ -127,7 +126,9 @@ func (a *app) init(ctx context.Context) error {
 	}
 	var pg http.Handler
 	if cfg.Playground {
-		pg = playground.Handler("gqlauth", "/graphql")
+		if pg, err = httpapi.Playground(httpapi.PlaygroundOptions{Title: "gqlauth", Endpoint: "/graphql", Transport: cfg.Transport}); err != nil {
+			return err
+		}
 	}
 	a.handler = httpapi.NewHandler(httpapi.Routes{
 		GraphQL: gql, Playground: pg, Ready: a.ready, Logger: a.log,

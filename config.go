@@ -56,7 +56,7 @@ var settings = []setting{
 	{"HASH_QUEUE", "", "hashes that may wait for a worker before RATE_LIMITED; default 8 per worker"},
 	{"HASH_ISOLATION", "idle+nice:5", "where argon2id runs: idle+nice:N (a child at SCHED_IDLE, which token checks always preempt, and while it is starved by other work a second child N nice steps below the server takes the hashes, so logins never stall), idle (SCHED_IDLE alone: stalls on a busy machine), nice:N (one child N nice steps below, at most 19), process (a child at the server's priority) or off (in the server process)"},
 	{"MAX_BODY_BYTES", "1048576", "largest GraphQL request body"},
-	{"QUERY_MAX_DEPTH", "15", "deepest selection nesting (GraphiQL's introspection query is 13 deep)"},
+	{"QUERY_MAX_DEPTH", "12", "deepest selection nesting (introspection has its own bound: the standard query, 15 deep, always passes)"},
 	{"QUERY_MAX_ALIASES", "30", "most aliased fields in one operation"},
 	{"QUERY_MAX_COMPLEXITY", "500", "gqlgen complexity limit (a credential mutation costs 100)"},
 	{"QUERY_MAX_TOKENS", "5000", "parser token limit"},

@@ -1,6 +1,8 @@
 // gqlauth in a real browser (headless Chromium driven by playwright-core):
 // the React + Apollo example app in cookie mode, served by `vite preview`
-// with /graphql proxied to gqlauth; and the GraphiQL playground.
+// with /graphql proxied to gqlauth; and the GraphiQL playground, in cookie
+// and in header mode, with every request to a host other than this machine
+// blocked (the playground's files are served by gqlauth itself).
 //
 // Needs examples/react-apollo installed (`npm ci` there; `make e2e` does
 // it and builds the app) and Chromium (CHROMIUM_PATH, default
@@ -8,11 +10,11 @@
 // older than its sources.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
 
 import { chromium } from 'playwright-core';
 
@@ -52,39 +54,18 @@ async function exampleVite() {
 }
 
 /**
- * The GraphiQL page loads React, ReactDOM and GraphiQL from
- * cdn.jsdelivr.net with SRI hashes. This answers those requests from the
- * same files, at the same versions, installed in e2e/node_modules, so that
- * the test needs no Internet; the browser still checks the hashes, so a
- * file that differs from the CDN's would not run. Resolves to the list of
- * CDN URLs it could not serve.
+ * Aborts every request of the context that is not to this machine, and
+ * resolves to the list of those it aborted: the playground must need none.
  */
-async function serveCDNLocally(page) {
-  const require = createRequire(import.meta.url);
-  const misses = [];
-  await page.route('https://cdn.jsdelivr.net/**', (route) => {
-    const url = route.request().url();
-    const m = /^https:\/\/cdn\.jsdelivr\.net\/npm\/((?:@[^/]+\/)?[^@/]+)@([^/]+)\/(.+)$/.exec(url);
-    let file;
-    if (m) {
-      const [, pkg, version, path] = m;
-      try {
-        const manifest = require.resolve(`${pkg}/package.json`);
-        if (JSON.parse(readFileSync(manifest, 'utf8')).version === version) file = join(dirname(manifest), path);
-      } catch { /* not installed */ }
-    }
-    if (!file || !existsSync(file)) {
-      misses.push(url);
-      return route.abort();
-    }
-    return route.fulfill({
-      status: 200,
-      contentType: file.endsWith('.css') ? 'text/css' : 'application/javascript',
-      headers: { 'access-control-allow-origin': '*' },
-      body: readFileSync(file),
-    });
+async function blockOtherHosts(context) {
+  const blocked = [];
+  await context.route('**/*', (route) => {
+    const { hostname } = new URL(route.request().url());
+    if (hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]') return route.continue();
+    blocked.push(route.request().url());
+    return route.abort('blockedbyclient');
   });
-  return misses;
+  return blocked;
 }
 
 describe('in a browser', () => {
@@ -194,53 +175,120 @@ describe('in a browser', () => {
     }
   });
 
-  test('GraphiQL playground renders at /, and calls me with the CSRF header', async () => {
+  // The files the playground serves are the npm packages' own: the same
+  // versions installed here by `npm ci` (checked against the lockfile's
+  // integrity) are byte for byte what gqlauth embeds.
+  test('playground assets are the pinned npm files', async () => {
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'httpapi', 'playground', 'assets.json'), 'utf8'));
+    const require = createRequire(import.meta.url);
+    for (const pkg of manifest.packages) {
+      const pkgJSON = require.resolve(`${pkg.name}/package.json`);
+      assert.equal(JSON.parse(readFileSync(pkgJSON, 'utf8')).version, pkg.version,
+        `e2e/package.json pins ${pkg.name} at another version than assets.json`);
+      for (const [from, to] of Object.entries(pkg.files)) {
+        const res = await fetch(`${srv.url}playground/assets/${to}`);
+        assert.equal(res.status, 200, to);
+        const served = Buffer.from(await res.arrayBuffer());
+        assert.ok(served.equals(readFileSync(join(dirname(pkgJSON), from))), `${to} differs from ${pkg.name}@${pkg.version}/${from}`);
+      }
+    }
+  });
+
+  // The playground at url with other hosts blocked: waits for GraphiQL
+  // and for the schema (the docs explorer lists Query.me), and resolves to
+  // the page, the list of blocked requests, CSP and other console errors,
+  // and the page's /graphql requests.
+  async function openPlayground(url) {
+    const { context, page, pageErrors } = await openPage();
+    const blocked = await blockOtherHosts(context);
+    const consoleErrors = [];
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    const requests = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === '/graphql') requests.push(r); });
+
+    const res = await page.goto(url);
+    assert.equal(res.status(), 200);
+    assert.equal(await page.title(), 'gqlauth');
+    await page.locator('.graphiql-container').waitFor({ timeout: 20_000 });
+    await page.locator('.graphiql-query-editor .CodeMirror').first().waitFor();
+
+    // The schema loaded: the docs explorer shows Query and its field me.
+    await page.getByRole('button', { name: /documentation explorer/i }).click();
+    const docs = page.locator('.graphiql-doc-explorer');
+    await docs.getByRole('link', { name: 'Query', exact: true }).click();
+    await docs.locator('.graphiql-doc-explorer-field-name', { hasText: /^me$/ }).waitFor();
+    return { context, page, pageErrors, blocked, consoleErrors, requests };
+  }
+
+  const setEditor = (locator, text) => locator.evaluate((el, t) => el.CodeMirror.setValue(t), text);
+
+  // Runs the tab named tab with variables (if any) and waits for text in the answer.
+  async function runTab(page, tab, variables, text) {
+    await page.locator('.graphiql-tab', { hasText: tab }).first().click();
+    if (variables) {
+      await setEditor(page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror').first(), JSON.stringify(variables));
+    }
+    await page.locator('.graphiql-execute-button').click();
+    try {
+      await page.locator('.graphiql-response').getByText(text).first().waitFor({ timeout: 10_000 });
+    } catch (e) {
+      await page.screenshot({ path: join(artifacts, `playground-failed-${tab}.png`), fullPage: true });
+      throw e;
+    }
+  }
+
+  test('playground, cookie mode: loads with no other host, logs in, sends the CSRF header by itself', async () => {
     const email = 'playground@example.com';
     const password = 'correct horse battery';
     await register(srv.graphqlURL, email, password);
 
-    const { context, page, pageErrors } = await openPage();
+    const { context, page, pageErrors, blocked, consoleErrors, requests } = await openPlayground(srv.url);
     try {
-      const misses = await serveCDNLocally(page);
-      const res = await page.goto(srv.url);
-      assert.equal(res.status(), 200);
-      await page.locator('.graphiql-container').waitFor({ timeout: 20_000 });
-      await page.locator('.graphiql-query-editor .CodeMirror').first().waitFor();
-      assert.deepEqual(misses, [], 'CDN files not available locally');
-      assert.equal(await page.title(), 'gqlauth');
+      await page.getByTestId('auth-status').getByText('Not logged in.').waitFor();
+      await runTab(page, 'LogIn', { email, password }, 'csrfToken');
+      await page.getByTestId('auth-status').getByText('Logged in (cookies).').waitFor();
 
-      // Log in from the page's origin, as an app on it would: the browser
-      // keeps the cookies, the page gets the CSRF value.
-      const csrf = await page.evaluate(async ([e, p]) => {
-        const r = await fetch('/graphql', {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ query: `mutation { login(input: {email: "${e}", password: "${p}"}) { csrfToken } }` }),
-        });
-        return (await r.json()).data.login.csrfToken;
-      }, [email, password]);
-      assert.ok(csrf);
+      await runTab(page, 'Me', null, email);
+      const csrf = (await context.cookies()).find((c) => c.name === 'gqlauth_csrf')?.value;
+      assert.ok(csrf, 'no CSRF cookie after login');
+      const me = requests.findLast((r) => /\bme\b/.test(r.postData() ?? ''));
+      assert.equal(me.headers()['x-csrf-token'], csrf, 'me sent without the CSRF value');
 
-      const setEditor = (locator, text) => locator.evaluate((el, t) => el.CodeMirror.setValue(t), text);
-      const response = page.locator('.graphiql-response');
-      await setEditor(page.locator('.graphiql-query-editor .CodeMirror').first(), '{ me { email } }');
-
-      // GraphiQL sends the cookies (same origin) but not the header: refused.
-      await page.locator('.graphiql-execute-button').click();
-      await response.getByText('CSRF_FAILED').first().waitFor();
-
-      // With X-CSRF-Token in the Headers tab, `me` answers.
-      await page.getByRole('button', { name: 'Headers' }).click();
-      const headers = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror');
-      await headers.waitFor();
-      await setEditor(headers, JSON.stringify({ 'X-CSRF-Token': csrf }, null, 2));
-      await page.locator('.graphiql-execute-button').click();
-      await response.getByText(email).first().waitFor();
-
-      await page.screenshot({ path: join(artifacts, 'playground.png'), fullPage: true });
+      await page.screenshot({ path: join(artifacts, 'playground-cookies.png'), fullPage: true });
+      assert.deepEqual(blocked, [], 'the playground requested other hosts');
+      assert.deepEqual(consoleErrors, []);
       assert.deepEqual(pageErrors, []);
     } finally {
       await context.close();
+    }
+  });
+
+  test('playground, header mode: keeps the access token of login and sends it as Authorization', async () => {
+    const headers = await startServer({});
+    try {
+      const email = 'playground-headers@example.com';
+      const password = 'correct horse battery';
+      await register(headers.graphqlURL, email, password);
+
+      const { context, page, pageErrors, blocked, consoleErrors, requests } = await openPlayground(headers.url);
+      try {
+        // Logged out, me is refused.
+        await runTab(page, 'Me', null, 'UNAUTHENTICATED');
+        await runTab(page, 'LogIn', { email, password }, 'accessToken');
+        await page.getByTestId('auth-status').getByText('Logged in.').waitFor();
+        await runTab(page, 'Me', null, email);
+        const me = requests.findLast((r) => /\bme\b/.test(r.postData() ?? ''));
+        assert.match(me.headers().authorization ?? '', /^Bearer ey/, 'me sent without the token');
+
+        await page.screenshot({ path: join(artifacts, 'playground-headers.png'), fullPage: true });
+        assert.deepEqual(blocked, [], 'the playground requested other hosts');
+        assert.deepEqual(consoleErrors, []);
+        assert.deepEqual(pageErrors, []);
+      } finally {
+        await context.close();
+      }
+    } finally {
+      await headers.stop();
     }
   });
 });

@@ -21,6 +21,9 @@ import (
 // gqlgen parses it.
 type documentBudget struct {
 	maxNodes, maxTokens int
+	// introspection exempts introspection selections, within
+	// introspectionNodes (see introspection.go).
+	introspection bool
 	// cache is gqlgen's query cache: a document found there was parsed,
 	// counted and validated before, and is not parsed again here.
 	cache graphql.Cache[*ast.QueryDocument]
@@ -54,12 +57,31 @@ func (b documentBudget) MutateOperationParameters(ctx context.Context, p *graphq
 		errcode.Set(gerr, errcode.ParseFailed)
 		return gerr
 	}
-	if n := countNodes(doc); n > b.maxNodes {
-		return limitError(auth.CodeQueryTooLarge, "document size in nodes (selections, arguments, values, directives, variables)", n, b.maxNodes)
+	if err := b.check(doc); err != nil {
+		return err
 	}
 	// gqlgen parses again (it has no way to take a parsed document), then
 	// validates and caches it: a document is parsed twice once, then never.
 	return contextError(ctx)
+}
+
+// check refuses a document over the node budget. Its introspection
+// selections are exempt, but the whole document stays within the larger of
+// QUERY_MAX_NODES and introspectionNodes: validation costs no more than
+// either budget allows.
+func (b documentBudget) check(doc *ast.QueryDocument) *gqlerror.Error {
+	const what = "document size in nodes (selections, arguments, values, directives, variables)"
+	n := countNodes(doc)
+	if n <= b.maxNodes {
+		return nil
+	}
+	if b.introspection && n-introspectionNodeCount(doc) <= b.maxNodes {
+		if limit := max(b.maxNodes, introspectionNodes); n > limit {
+			return limitError(auth.CodeQueryTooLarge, what, n, limit)
+		}
+		return nil
+	}
+	return limitError(auth.CodeQueryTooLarge, what, n, b.maxNodes)
 }
 
 // countNodes counts what validation visits: every selection, argument,

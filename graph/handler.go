@@ -72,7 +72,8 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(requireQuery{})
 	// After the persisted query is known, before gqlgen parses it.
-	srv.Use(documentBudget{maxNodes: opts.Limits.MaxNodes, maxTokens: opts.Limits.MaxTokens, cache: queryCache})
+	srv.Use(documentBudget{maxNodes: opts.Limits.MaxNodes, maxTokens: opts.Limits.MaxTokens,
+		introspection: opts.Introspection, cache: queryCache})
 	srv.AroundOperations(observeOperations(opts.Observe, opts.OperationNames))
 	srv.AroundFields(checkArguments)
 	srv.AroundFields(resolveEntities(svc, cfg.Resolvers))

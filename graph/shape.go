@@ -10,7 +10,9 @@ import (
 )
 
 // shapeLimits rejects a validated operation by its shape (depth, aliases,
-// credential mutations, complexity) before any resolver runs. It replaces
+// credential mutations, complexity) before any resolver runs. Selections on
+// introspection types are bounded by validation instead (introspection.go).
+// It replaces
 // gqlgen's complexity extension, which walks a fragment again at every
 // spread: fragments that spread the next one twice made it (and the old
 // walker here) enumerate 2^levels paths from a document under 1 KB.
@@ -98,6 +100,10 @@ func (m *measurer) set(set ast.SelectionSet) shape {
 			child := m.set(x.SelectionSet)
 			f := shape{depth: 1 + child.depth, aliases: child.aliases, credentialOps: child.credentialOps,
 				complexity: m.fieldComplexity(x, child.complexity)}
+			if m.introspective(x) {
+				// Only introspection types are reachable from here.
+				f.depth, f.complexity = 1, 0
+			}
 			if x.Alias != "" && x.Alias != x.Name {
 				f.aliases = satAdd(f.aliases, 1)
 			}
@@ -133,7 +139,7 @@ func (m *measurer) fragment(def *ast.FragmentDefinition) shape {
 // fieldComplexity prices a field as gqlgen's complexity package does: the
 // schema's complexity function if it has one, else 1 plus its children;
 // __schema is free; a field of an interface costs what its dearest
-// implementation does.
+// implementation does. (set then makes every introspection field free.)
 func (m *measurer) fieldComplexity(f *ast.Field, child int) int {
 	if f.Definition == nil || f.ObjectDefinition == nil {
 		return satAdd(1, child)

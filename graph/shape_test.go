@@ -15,7 +15,8 @@ import (
 
 // The memoised measurer must price as gqlgen's complexity package does, and
 // count depth, aliases and credential mutations as a walk of every path
-// would: only the cost of getting there changed.
+// would: only the cost of getting there changed. Introspection is the
+// exception: free and one level deep.
 func TestShapeMatchesPathEnumeration(t *testing.T) {
 	cfg := Config{Resolvers: &Resolver{}}
 	priceCredentialMutations(&cfg.Complexity)
@@ -28,6 +29,7 @@ func TestShapeMatchesPathEnumeration(t *testing.T) {
 		{q: `{ me { id email } a: me { id } }`},
 		{q: `query { ...Q ...Q ... on Query { b: me { ...U } } } fragment Q on Query { me { ...U } c: mySessions { id } } fragment U on User { id d: email }`},
 		{q: `{ __schema { types { name fields { name type { ofType { name } } } } } __type(name: "User") { name fields { name } } }`},
+		{q: `{ me { id } t: __type(name: "User") { ...T } } fragment T on __Type { fields { type { ofType { fields { a: name } } } } interfaces { name } }`},
 		{q: `{ users(first: 5) { edges { node { id } } pageInfo { endCursor } } _entities(representations: []) { ... on User { id } } }`},
 		{q: `mutation { login(input: {email: "a@example.com", password: "p"}) { accessToken user { id } } }`},
 		{q: `mutation($i: RegisterInput!) { ...M x: logout } fragment M on Mutation { register(input: $i) { user { id } } refresh { accessToken } }`,
@@ -45,9 +47,16 @@ func TestShapeMatchesPathEnumeration(t *testing.T) {
 			t.Fatalf("%s: %v", d.q, err)
 		}
 		got := newMeasurer(context.Background(), es, vars).set(op.SelectionSet)
-		want := shape{complexity: complexity.Calculate(context.Background(), es, op, vars)}
+		withoutIntrospection := *op
+		withoutIntrospection.SelectionSet = nil
+		for _, sel := range op.SelectionSet {
+			if f, ok := sel.(*ast.Field); !ok || (f.Name != "__schema" && f.Name != "__type") {
+				withoutIntrospection.SelectionSet = append(withoutIntrospection.SelectionSet, sel)
+			}
+		}
+		want := shape{complexity: complexity.Calculate(context.Background(), es, &withoutIntrospection, vars)}
 		var w pathWalker
-		w.walk(op.SelectionSet, 1, op.Operation == ast.Mutation)
+		w.walk(op.SelectionSet, 1, op.Operation == ast.Mutation, false)
 		want.depth, want.aliases, want.credentialOps = w.depth, w.aliases, w.credentialOps
 		if got != want {
 			t.Errorf("%s:\n got %+v\nwant %+v", d.q, got, want)
@@ -106,10 +115,11 @@ func mustParse(t *testing.T, q string) *ast.QueryDocument {
 
 // pathWalker is the measurement the limits had before: every path through
 // fragments walked. Exponential in fragment nesting; a reference here.
+// Below __schema and __type it counts no depth.
 type pathWalker struct{ depth, aliases, credentialOps int }
 
-func (w *pathWalker) walk(set ast.SelectionSet, depth int, root bool) {
-	if len(set) > 0 && depth > w.depth {
+func (w *pathWalker) walk(set ast.SelectionSet, depth int, root, introspection bool) {
+	if len(set) > 0 && depth > w.depth && !introspection {
 		w.depth = depth
 	}
 	for _, sel := range set {
@@ -121,11 +131,12 @@ func (w *pathWalker) walk(set ast.SelectionSet, depth int, root bool) {
 			if root && credentialMutations[s.Name] {
 				w.credentialOps++
 			}
-			w.walk(s.SelectionSet, depth+1, false)
+			in := introspection || s.Name == "__schema" || s.Name == "__type"
+			w.walk(s.SelectionSet, depth+1, false, in)
 		case *ast.InlineFragment:
-			w.walk(s.SelectionSet, depth, root)
+			w.walk(s.SelectionSet, depth, root, introspection)
 		case *ast.FragmentSpread:
-			w.walk(s.Definition.SelectionSet, depth, root)
+			w.walk(s.Definition.SelectionSet, depth, root, introspection)
 		}
 	}
 }

@@ -5,13 +5,13 @@ import (
 	"strings"
 )
 
-// The playground page loads GraphiQL and React from jsDelivr and runs an
-// inline bootstrap script; every other response is data and needs nothing.
+// The playground page loads its scripts and styles from this server only
+// (no inline script or style; GraphiQL's stylesheet inlines its fonts and
+// icons as data: URLs); every other response is data and needs nothing.
 const (
 	apiCSP        = "default-src 'none'; frame-ancestors 'none'"
-	playgroundCSP = "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; " +
-		"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; " +
-		"font-src 'self' data: https://cdn.jsdelivr.net; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'"
+	playgroundCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
 // securityHeaders sets the headers every response carries.

@@ -14,7 +14,7 @@ import (
 // Routes are the handlers the server mounts.
 type Routes struct {
 	GraphQL    http.Handler // mounted at /graphql
-	Playground http.Handler // mounted at /, nil when disabled
+	Playground http.Handler // mounted at / and PlaygroundAssetsPath, nil when disabled
 	// Ready reports whether the server can serve traffic (database
 	// reachable, migrations applied).
 	Ready  func(ctx context.Context) error
@@ -59,6 +59,7 @@ func NewHandler(rt Routes) http.Handler {
 	}
 	if rt.Playground != nil {
 		mux.Handle("GET /{$}", rt.Playground)
+		mux.Handle("GET "+PlaygroundAssetsPath, rt.Playground)
 	}
 	return WithRequestID(accessLog(rt.Logger, securityHeaders(mux)))
 }
