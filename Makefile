@@ -3,7 +3,7 @@ GO ?= go
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test check generate vet fmt-check generate-check tidy-check build fuzz e2e bench image image-offline playground-assets
+.PHONY: run test check generate vet fmt-check generate-check tidy-check build fuzz e2e bench image image-offline playground-assets docs
 
 run:
 	$(GO) run .
@@ -78,3 +78,8 @@ image:
 
 image-offline:
 	bash .ci/image-check
+
+# The configuration reference, generated from the settings table (a test
+# fails when docs/configuration.md is out of date).
+docs:
+	$(GO) run . config docs > docs/configuration.md

@@ -50,6 +50,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if cmd == "keys" {
 		return cmdKeys(rest, stdout) // needs no configuration or database
 	}
+	if cmd == "config" {
+		return cmdConfig(rest, stdout) // documents the configuration; reads none
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
