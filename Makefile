@@ -8,8 +8,10 @@ export TEST_DATABASE_URL
 run:
 	$(GO) run .
 
+# -buildvcs=auto stamps the commit `gqlauth --version` prints, even where
+# GOFLAGS turns VCS stamping off, and builds outside a checkout too.
 build:
-	$(GO) build -o gqlauth .
+	$(GO) build -buildvcs=auto -o gqlauth .
 
 # The whole suite: static checks, then every test with the race detector
 # against a real PostgreSQL (required: an unreachable one fails the run).

@@ -42,6 +42,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		usage(stdout)
 		return nil
 	}
+	if cmd == "version" || cmd == "--version" || cmd == "-version" {
+		printVersion(stdout)
+		return nil
+	}
 	// --help anywhere answers before the configuration is checked, so that
 	// a broken environment can still be read about.
 	if slices.ContainsFunc(rest, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
@@ -72,10 +76,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `gqlauth: a GraphQL authentication server
-
+	fmt.Fprintf(w, "gqlauth: a GraphQL authentication server\n%s\n", readBuildInfo())
+	fmt.Fprint(w, `
 Usage:
   gqlauth [serve]                          run the server (the default)
+  gqlauth version                          this build's version, revision and Go version (also --version)
   gqlauth migrate                          apply database migrations and exit
   gqlauth user create --email E [--role R] create a user; the password is read from stdin
   gqlauth user set-role --email E --role R set a user's role (USER or ADMIN)
