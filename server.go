@@ -81,7 +81,8 @@ func usage(w io.Writer) {
 Usage:
   gqlauth [serve]                          run the server (the default)
   gqlauth version                          this build's version, revision and Go version (also --version)
-  gqlauth migrate                          apply database migrations and exit
+  gqlauth migrate                          apply database migrations, print each, and exit
+  gqlauth migrate status                   list applied and pending migrations; changes nothing
   gqlauth user create --email E [--role R] create a user; the password is read from stdin
   gqlauth user set-role --email E --role R set a user's role (USER or ADMIN)
   gqlauth user list [--search S] [--limit N]
@@ -115,7 +116,7 @@ func newFlagSet(name string, out io.Writer) *flag.FlagSet {
 
 func subcommandHelp(w io.Writer, cmd string, rest []string) error {
 	name := cmd
-	if (cmd == "user" || cmd == "audit") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+	if (cmd == "user" || cmd == "audit" || cmd == "migrate") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		name += " " + rest[0]
 	}
 	switch cmd {
@@ -162,23 +163,6 @@ func cmdServe(ctx context.Context, cfg *config, log *slog.Logger, args []string,
 	// Tests and scripts read this line to learn the port when ADDR ends in :0.
 	fmt.Fprintf(stdout, "gqlauth listening on %s\n", displayURL(ln.Addr()))
 	return a.serve(ctx, ln)
-}
-
-func cmdMigrate(ctx context.Context, cfg *config, log *slog.Logger, args []string, stdout io.Writer) error {
-	fs := newFlagSet("migrate", stdout)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	fmt.Fprintf(stdout, "migrations applied (%s)\n", store.Dialect())
-	if r := store.EmailMigrationReport(); r != nil && r.NeedsReview() {
-		printEmailReport(stdout, r)
-	}
-	return nil
 }
 
 // displayURL is a URL a person can open: a wildcard host becomes localhost.
