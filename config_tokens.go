@@ -42,6 +42,12 @@ func readTokens(r *envReader, c *config) {
 	if c.RefreshTTL > 0 && c.AccessTTL > c.RefreshTTL {
 		r.bad("ACCESS_TOKEN_TTL", "must not exceed REFRESH_TOKEN_TTL")
 	}
+	// A token is accepted until exp plus the leeway: a lifetime the leeway
+	// dwarfs is not the lifetime the operator asked for.
+	if c.AccessTTL > 0 && c.AccessTTL <= c.Leeway {
+		r.bad("ACCESS_TOKEN_TTL", "must be longer than JWT_LEEWAY (%s): tokens are accepted until expiry plus the leeway, so a %s token would be accepted for %s; lower JWT_LEEWAY (e.g. JWT_LEEWAY=0s for tests) or raise ACCESS_TOKEN_TTL",
+			c.Leeway, c.AccessTTL, c.AccessTTL+c.Leeway)
+	}
 	c.ReuseGrace = r.duration("REFRESH_REUSE_GRACE", 0)
 	if c.ReuseGrace == 0 {
 		c.ReuseGrace = -1 // the service reads 0 as "default"; 0 here means off
