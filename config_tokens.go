@@ -11,17 +11,7 @@ import (
 
 // readTokens reads the signing key and the tokens' claims and lifetimes.
 func readTokens(r *envReader, c *config) {
-	c.JWTSecret = []byte(r.getenv("JWT_SECRET")) // not trimmed: every byte counts
-	if f := r.get("JWT_SECRET_FILE"); f != "" {
-		if len(c.JWTSecret) > 0 {
-			r.bad("JWT_SECRET_FILE", "set either JWT_SECRET or JWT_SECRET_FILE, not both")
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			r.bad("JWT_SECRET_FILE", "cannot read the file: %v", errors.Unwrap(err))
-		}
-		c.JWTSecret = []byte(strings.TrimRight(string(b), "\r\n"))
-	}
+	c.JWTSecret = []byte(r.fromFile("JWT_SECRET", true)) // not trimmed: every byte counts
 	if len(c.JWTSecret) > 0 && len(c.JWTSecret) < auth.MinSecretLen {
 		r.bad("JWT_SECRET", "must be at least %d bytes, got %d (generate one with: openssl rand -base64 48)", auth.MinSecretLen, len(c.JWTSecret))
 	}

@@ -160,6 +160,9 @@ func cmdServe(ctx context.Context, cfg *config, log *slog.Logger, args []string,
 		return err
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "store", a.store.Dialect(), "playground", cfg.Playground)
+	if cfg.LocalOnly {
+		log.Info("listening on this machine only (the development default); set ADDR=:8080 to listen on every interface")
+	}
 	// Tests and scripts read this line to learn the port when ADDR ends in :0.
 	fmt.Fprintf(stdout, "gqlauth listening on %s\n", displayURL(ln.Addr()))
 	return a.serve(ctx, ln)
