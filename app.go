@@ -94,6 +94,8 @@ func (a *app) init(ctx context.Context) error {
 		return err
 	}
 	a.metrics = metrics.New(a.store.DB().DB, hasher.QueueLength)
+	build := readBuildInfo()
+	a.metrics.BuildInfo(build.Version, build.GoVersion, build.RevisionLabel())
 	hasher.ObserveWait(a.metrics.HashWait)
 	if a.hashWorker != nil {
 		a.metrics.ObserveHashWorker(a.hashWorker.Restarts)

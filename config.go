@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -19,8 +20,10 @@ type setting struct {
 }
 
 var settings = []setting{
-	{"ADDR", ":8080", "listen address"},
+	{"ADDR", "", "listen address; default :$PORT when PORT is set, else :8080 when APP_ENV=production, else 127.0.0.1:8080 (this machine only; ADDR=:8080 listens on every interface)"},
+	{"PORT", "", "port to listen on, on every interface, when ADDR is unset (as Cloud Run, Heroku and Fly set it)"},
 	{"DATABASE_URL", "", "postgres://user@host/db (production) or sqlite:PATH; empty: SQLite at ./data/gqlauth.db"},
+	{"DATABASE_URL_FILE", "", "file holding DATABASE_URL (instead of DATABASE_URL), as container platforms mount secrets"},
 	{"APP_ENV", "development", "development or production; production requires JWT_SECRET"},
 	{"JWT_SECRET", "", "HS256 secret, at least 32 bytes; unset outside production: generated once and kept in the database"},
 	{"JWT_SECRET_FILE", "", "file holding the JWT secret (instead of JWT_SECRET)"},
@@ -28,8 +31,8 @@ var settings = []setting{
 	{"JWT_PRIVATE_KEY_FILE", "", "PKCS#8 PEM private key for EdDSA/ES256/RS256 (`gqlauth keys generate` writes one)"},
 	{"JWT_ISSUER", "gqlauth", "iss claim issued and required"},
 	{"JWT_AUDIENCE", "gqlauth", "aud claim issued and required"},
-	{"JWT_LEEWAY", "30s", "clock skew tolerated on exp, nbf and iat"},
-	{"ACCESS_TOKEN_TTL", "15m", "access token lifetime"},
+	{"JWT_LEEWAY", "30s", "clock skew tolerated on exp, nbf and iat: a token is accepted until exp plus this"},
+	{"ACCESS_TOKEN_TTL", "15m", "access token lifetime; accepted for up to this plus JWT_LEEWAY, so it must be longer than JWT_LEEWAY"},
 	{"REFRESH_TOKEN_TTL", "720h", "refresh token lifetime (30 days); a session ends after this long unused"},
 	{"REFRESH_REUSE_GRACE", "10s", "how long a consumed refresh token may be retried before reuse ends the session; 0 disables"},
 	{"ARGON2_MEMORY_KIB", "19456", "argon2id memory per hash in KiB (OWASP: 19 MiB)"},
@@ -77,6 +80,7 @@ var settings = []setting{
 // config is the validated configuration.
 type config struct {
 	Addr            string
+	LocalOnly       bool // Addr is the development default, loopback only
 	DatabaseURL     string
 	Production      bool
 	JWTSecret       []byte
@@ -131,13 +135,32 @@ func loadConfig(getenv func(string) string) (*config, error) {
 
 // readServer reads where the server listens and what it stores in.
 func readServer(r *envReader, c *config) {
-	c.Addr, c.DatabaseURL = r.get("ADDR"), r.get("DATABASE_URL")
+	c.DatabaseURL = r.fromFile("DATABASE_URL", false)
 	switch env := r.get("APP_ENV"); env {
 	case "production":
 		c.Production = true
 	case "development", "test":
 	default:
 		r.bad("APP_ENV", "must be development or production, not %q", env)
+	}
+	c.Addr = r.get("ADDR")
+	port := r.get("PORT")
+	if port != "" {
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+			r.bad("PORT", "must be a port number from 1 to 65535, not %q", port)
+		}
+	}
+	switch {
+	case c.Addr != "":
+	case port != "":
+		// Platforms that set PORT route to the container's own interface.
+		c.Addr = ":" + port
+	case c.Production:
+		c.Addr = ":8080"
+	default:
+		// A development server with generated secrets and the playground
+		// is for this machine; listening on every interface is a choice.
+		c.Addr, c.LocalOnly = "127.0.0.1:8080", true
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,31 @@ func (r *envReader) get(env string) string {
 		}
 	}
 	return ""
+}
+
+// fromFile reads env, or the file named by env_FILE instead, as container
+// platforms (Docker and Kubernetes secrets, systemd credentials) mount
+// secrets; setting both is a problem. raw keeps the environment value
+// untrimmed (every byte of a secret counts); a file's trailing newline is
+// never part of the value.
+func (r *envReader) fromFile(env string, raw bool) string {
+	v := r.get(env)
+	if raw {
+		v = r.getenv(env)
+	}
+	f := r.get(env + "_FILE")
+	if f == "" {
+		return v
+	}
+	if v != "" {
+		r.bad(env+"_FILE", "set either %s or %s_FILE, not both", env, env)
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		r.bad(env+"_FILE", "cannot read the file: %v", errors.Unwrap(err))
+		return ""
+	}
+	return strings.TrimRight(string(b), "\r\n")
 }
 
 // bad records a problem with env.

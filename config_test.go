@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"runtime"
 	"slices"
@@ -51,6 +53,35 @@ func TestMetricsOperationsChecked(t *testing.T) {
 	for _, bad := range []string{"Me, not-a-name", "1st", strings.Join(many, ",")} {
 		if _, err := loadConfig(getenvFrom(map[string]string{"METRICS_OPERATIONS": bad})); err == nil || !strings.Contains(err.Error(), "METRICS_OPERATIONS") {
 			t.Errorf("METRICS_OPERATIONS=%.40q accepted: %v", bad, err)
+		}
+	}
+}
+
+// TestAccessTTLMustExceedLeeway: a token is accepted until exp plus the
+// leeway, so a lifetime within the leeway (a 2 s token would live 32 s with
+// the default) stops the server with one line naming both settings.
+func TestAccessTTLMustExceedLeeway(t *testing.T) {
+	// Cancelled: were the configuration accepted, run would give up at
+	// once instead of serving for ever.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, over := range []map[string]string{
+		{"ACCESS_TOKEN_TTL": "2s"},
+		{"ACCESS_TOKEN_TTL": "30s"},
+		{"ACCESS_TOKEN_TTL": "5s", "JWT_LEEWAY": "1m"},
+	} {
+		env := testEnv(sqliteURL(t), over)
+		err := run(ctx, []string{"gqlauth"}, getenvFrom(env), strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "ACCESS_TOKEN_TTL: must be longer than JWT_LEEWAY") {
+			t.Errorf("%v: started or said %v", over, err)
+		}
+	}
+	for _, env := range []map[string]string{
+		{"ACCESS_TOKEN_TTL": "2s", "JWT_LEEWAY": "0s"},
+		{"ACCESS_TOKEN_TTL": "31s"},
+	} {
+		if _, err := loadConfig(getenvFrom(env)); err != nil {
+			t.Errorf("%v refused: %v", env, err)
 		}
 	}
 }

@@ -11,17 +11,7 @@ import (
 
 // readTokens reads the signing key and the tokens' claims and lifetimes.
 func readTokens(r *envReader, c *config) {
-	c.JWTSecret = []byte(r.getenv("JWT_SECRET")) // not trimmed: every byte counts
-	if f := r.get("JWT_SECRET_FILE"); f != "" {
-		if len(c.JWTSecret) > 0 {
-			r.bad("JWT_SECRET_FILE", "set either JWT_SECRET or JWT_SECRET_FILE, not both")
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			r.bad("JWT_SECRET_FILE", "cannot read the file: %v", errors.Unwrap(err))
-		}
-		c.JWTSecret = []byte(strings.TrimRight(string(b), "\r\n"))
-	}
+	c.JWTSecret = []byte(r.fromFile("JWT_SECRET", true)) // not trimmed: every byte counts
 	if len(c.JWTSecret) > 0 && len(c.JWTSecret) < auth.MinSecretLen {
 		r.bad("JWT_SECRET", "must be at least %d bytes, got %d (generate one with: openssl rand -base64 48)", auth.MinSecretLen, len(c.JWTSecret))
 	}
@@ -41,6 +31,12 @@ func readTokens(r *envReader, c *config) {
 	c.RefreshTTL = r.duration("REFRESH_TOKEN_TTL", time.Second)
 	if c.RefreshTTL > 0 && c.AccessTTL > c.RefreshTTL {
 		r.bad("ACCESS_TOKEN_TTL", "must not exceed REFRESH_TOKEN_TTL")
+	}
+	// A token is accepted until exp plus the leeway: a lifetime the leeway
+	// dwarfs is not the lifetime the operator asked for.
+	if c.AccessTTL > 0 && c.AccessTTL <= c.Leeway {
+		r.bad("ACCESS_TOKEN_TTL", "must be longer than JWT_LEEWAY (%s): tokens are accepted until expiry plus the leeway, so a %s token would be accepted for %s; lower JWT_LEEWAY (e.g. JWT_LEEWAY=0s for tests) or raise ACCESS_TOKEN_TTL",
+			c.Leeway, c.AccessTTL, c.AccessTTL+c.Leeway)
 	}
 	c.ReuseGrace = r.duration("REFRESH_REUSE_GRACE", 0)
 	if c.ReuseGrace == 0 {

@@ -11,7 +11,9 @@ import (
 // operator is what the CLI's account commands need: the store and the use
 // cases, which they call on the operator's authority (auth.AsOperator).
 // It starts no hash worker and builds no cache, metrics or GraphQL
-// handler: a command hashes at most one password, in this process.
+// handler: a command hashes at most one password, in this process. It
+// has no token signer either: no command issues or verifies a token, and
+// building one would generate (and warn about) a JWT secret for nothing.
 type operator struct {
 	store *db.Store
 	svc   *auth.Service
@@ -23,17 +25,12 @@ func openOperator(ctx context.Context, cfg *config, log *slog.Logger) (*operator
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := newTokens(ctx, cfg, log, store)
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
 	hasher, err := auth.NewHasher(cfg.Argon2, 1, 1, nil)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	return &operator{store: store, svc: auth.NewService(store, tokens, hasher, serviceOptions(cfg, log))}, nil
+	return &operator{store: store, svc: auth.NewService(store, nil, hasher, serviceOptions(cfg, log))}, nil
 }
 
 func (o *operator) close() error { return o.store.Close() }

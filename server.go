@@ -42,6 +42,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		usage(stdout)
 		return nil
 	}
+	if cmd == "version" || cmd == "--version" || cmd == "-version" {
+		printVersion(stdout)
+		return nil
+	}
 	// --help anywhere answers before the configuration is checked, so that
 	// a broken environment can still be read about.
 	if slices.ContainsFunc(rest, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
@@ -75,11 +79,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `gqlauth: a GraphQL authentication server
-
+	fmt.Fprintf(w, "gqlauth: a GraphQL authentication server\n%s\n", readBuildInfo())
+	fmt.Fprint(w, `
 Usage:
   gqlauth [serve]                          run the server (the default)
-  gqlauth migrate                          apply database migrations and exit
+  gqlauth version                          this build's version, revision and Go version (also --version)
+  gqlauth migrate                          apply database migrations, print each, and exit
+  gqlauth migrate status                   list applied and pending migrations; changes nothing
   gqlauth user create --email E [--role R] create a user; the password is read from stdin
   gqlauth user set-role --email E --role R set a user's role (USER or ADMIN)
   gqlauth user list [--search S] [--limit N]
@@ -113,7 +119,7 @@ func newFlagSet(name string, out io.Writer) *flag.FlagSet {
 
 func subcommandHelp(w io.Writer, cmd string, rest []string) error {
 	name := cmd
-	if (cmd == "user" || cmd == "audit") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+	if (cmd == "user" || cmd == "audit" || cmd == "migrate") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		name += " " + rest[0]
 	}
 	switch cmd {
@@ -157,26 +163,12 @@ func cmdServe(ctx context.Context, cfg *config, log *slog.Logger, args []string,
 		return err
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "store", a.store.Dialect(), "playground", cfg.Playground)
+	if cfg.LocalOnly {
+		log.Info("listening on this machine only (the development default); set ADDR=:8080 to listen on every interface")
+	}
 	// Tests and scripts read this line to learn the port when ADDR ends in :0.
 	fmt.Fprintf(stdout, "gqlauth listening on %s\n", displayURL(ln.Addr()))
 	return a.serve(ctx, ln)
-}
-
-func cmdMigrate(ctx context.Context, cfg *config, log *slog.Logger, args []string, stdout io.Writer) error {
-	fs := newFlagSet("migrate", stdout)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	fmt.Fprintf(stdout, "migrations applied (%s)\n", store.Dialect())
-	if r := store.EmailMigrationReport(); r != nil && r.NeedsReview() {
-		printEmailReport(stdout, r)
-	}
-	return nil
 }
 
 // displayURL is a URL a person can open: a wildcard host becomes localhost.

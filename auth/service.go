@@ -51,7 +51,9 @@ type ServiceOptions struct {
 	Now func() time.Time
 }
 
-// NewService wires the use cases over one store.
+// NewService wires the use cases over one store. tokens may be nil for a
+// caller that never issues or verifies a token (the CLI): then only Admin,
+// Guard, Throttle and Pruner may be used.
 func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions) *Service {
 	log, now := opts.Logger, opts.Now
 	if log == nil {

@@ -133,3 +133,16 @@ func (m *Metrics) ObserveCache(read func() CacheStats) {
 			}),
 	)
 }
+
+// BuildInfo exports which build is running as gqlauth_build_info, a gauge
+// of 1 whose labels carry the version, the Go version and the revision, so
+// that dashboards can tell replicas of different builds apart.
+func (m *Metrics) BuildInfo(version, goVersion, revision string) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "gqlauth_build_info",
+		Help:        "The running build: version, Go version and VCS revision; always 1.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": goVersion, "revision": revision},
+	})
+	g.Set(1)
+	m.reg.MustRegister(g)
+}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/gqlauth/gqlauth/db"
 	_ "github.com/lib/pq" // the PostgreSQL driver
@@ -30,24 +29,16 @@ func PostgresRequired() bool {
 // connections use it (lib/pq passes search_path on as a run-time parameter).
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = DefaultPostgresURL
-	}
-	conn, err := sql.Open("postgres", base)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = conn.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		if conn != nil {
-			conn.Close()
-		}
+	if err := prepareOnce(); err != nil {
 		if PostgresRequired() {
-			t.Fatalf("PostgreSQL is required (CI or REQUIRE_POSTGRES=1) but unreachable at TEST_DATABASE_URL: %v", err)
+			t.Fatalf("PostgreSQL is required (CI or REQUIRE_POSTGRES=1): %v", err)
 		}
-		t.Skipf("PostgreSQL unreachable (set TEST_DATABASE_URL; REQUIRE_POSTGRES=1 makes this fatal): %v", err)
+		t.Skipf("skipping the PostgreSQL half (REQUIRE_POSTGRES=1 makes this fatal): %v", err)
+	}
+	base := BaseURL()
+	conn, err := sql.Open("postgres", base)
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
