@@ -26,9 +26,11 @@ config.go; edit that table, not this file. -->
 
 Every setting comes from the environment and is checked at start; an
 invalid configuration stops the server with one line per problem. A secret
-can come from a file instead: ` + "`JWT_SECRET_FILE`" + `, as container platforms
-mount them. Generate a secret with ` + "`openssl rand -base64 48`" + ` and pass it
-through the environment or a file, never on the command line.
+can come from a file instead, as container platforms mount them:
+` + "`JWT_SECRET_FILE`, `DATABASE_URL_FILE`" + ` (a trailing newline is ignored; setting
+both a variable and its ` + "`_FILE`" + ` is refused). Generate a secret with
+` + "`openssl rand -base64 48`" + ` and pass it through the environment or a file,
+never on the command line.
 
 | variable | default | meaning |
 |---|---|---|

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"regexp"
 	"slices"
@@ -10,17 +11,17 @@ import (
 	"github.com/gqlauth/gqlauth/auth"
 )
 
-// readmeTable returns the first cells of the Markdown table that follows
-// heading in the README.
-func readmeTable(t *testing.T, heading string) []string {
+// docTable returns the first cells of the Markdown table that follows
+// heading in the Markdown file path.
+func docTable(t *testing.T, path, heading string) []string {
 	t.Helper()
-	b, err := os.ReadFile("README.md")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, rest, ok := strings.Cut(string(b), "\n"+heading+"\n")
 	if !ok {
-		t.Fatalf("README has no %q section", heading)
+		t.Fatalf("%s has no %q section", path, heading)
 	}
 	var cells []string
 	inTable := false
@@ -38,7 +39,7 @@ func readmeTable(t *testing.T, heading string) []string {
 		}
 	}
 	if len(cells) < 2 {
-		t.Fatalf("README's %q table not found", heading)
+		t.Fatalf("%s: the %q table not found", path, heading)
 	}
 	return cells[1:] // past the header row
 }
@@ -57,10 +58,10 @@ func names(cells []string) []string {
 	return slices.Compact(out)
 }
 
-// TestREADMEErrorTableListsEveryCode keeps the README's error table and the
-// one list of client-visible codes (auth.Codes) the same.
-func TestREADMEErrorTableListsEveryCode(t *testing.T) {
-	documented := names(readmeTable(t, "### Errors"))
+// TestDocsErrorTableListsEveryCode keeps the error table of docs/api.md
+// and the one list of client-visible codes (auth.Codes) the same.
+func TestDocsErrorTableListsEveryCode(t *testing.T) {
+	documented := names(docTable(t, "docs/api.md", "## Errors"))
 	var codes []string
 	for _, c := range auth.Codes {
 		codes = append(codes, string(c))
@@ -68,33 +69,42 @@ func TestREADMEErrorTableListsEveryCode(t *testing.T) {
 	slices.Sort(codes)
 	for _, c := range codes {
 		if !slices.Contains(documented, c) {
-			t.Errorf("code %s is not in the README's error table", c)
+			t.Errorf("code %s is not in docs/api.md's error table", c)
 		}
 	}
 	for _, c := range documented {
 		if !slices.Contains(codes, c) {
-			t.Errorf("the README's error table lists %s, which is not in auth.Codes", c)
+			t.Errorf("docs/api.md's error table lists %s, which is not in auth.Codes", c)
 		}
 	}
 }
 
-// TestREADMEConfigTableListsEverySetting keeps the README's configuration
-// table and the settings the server reads the same.
-func TestREADMEConfigTableListsEverySetting(t *testing.T) {
-	documented := names(readmeTable(t, "## Configuration"))
-	var read []string
-	for _, s := range settings {
-		read = append(read, s.env)
+// TestConfigDocsUpToDate: docs/configuration.md is what `gqlauth config
+// docs` generates from the settings table now (`make docs` rewrites it).
+func TestConfigDocsUpToDate(t *testing.T) {
+	var want bytes.Buffer
+	configDocs(&want)
+	got, err := os.ReadFile("docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
 	}
-	slices.Sort(read)
-	for _, s := range read {
-		if !slices.Contains(documented, s) {
-			t.Errorf("setting %s is not in the README's configuration table", s)
-		}
+	if string(got) != want.String() {
+		t.Fatal("docs/configuration.md is out of date with the settings table: run make docs")
 	}
-	for _, s := range documented {
-		if !slices.Contains(read, s) {
-			t.Errorf("the README's configuration table lists %s, which the server does not read", s)
-		}
+	if rows := strings.Count(string(got), "\n| `"); rows != len(settings) {
+		t.Fatalf("docs/configuration.md documents %d settings, the server reads %d", rows, len(settings))
+	}
+}
+
+// TestREADMEFrontPageIsShort: the README is a front page (what gqlauth is,
+// the two commands, prerequisites, a walkthrough, links); the guides are
+// in docs/.
+func TestREADMEFrontPageIsShort(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len([]rune(string(b))); n >= 12000 {
+		t.Fatalf("README.md is %d characters; the front page should stay under 12,000 (move detail to docs/)", n)
 	}
 }
