@@ -9,49 +9,19 @@
 // /usr/bin/chromium). The app is rebuilt here when its build is missing or
 // older than its sources.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
 import { register } from './lib/gql.mjs';
+import { appDir, artifacts, exampleVite, launchOptions } from './lib/exampleapp.mjs';
 import { repoRoot, startServer } from './lib/server.mjs';
 
-const appDir = join(repoRoot, 'examples', 'react-apollo');
-const artifacts = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
 const TTL_SECONDS = 3;
-
-const launchOptions = {
-  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
-
-/** The newest modification time under path (a file or a directory). */
-function newest(path) {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
-}
-
-/** Vite from the example's own node_modules; builds the app if its dist is stale. */
-async function exampleVite() {
-  const viteEntry = join(appDir, 'node_modules', 'vite', 'dist', 'node', 'index.js');
-  if (!existsSync(viteEntry)) {
-    throw new Error(`${appDir} is not installed: run \`npm ci\` there (make e2e does)`);
-  }
-  const vite = await import(pathToFileURL(viteEntry).href);
-  const built = join(appDir, 'dist', 'index.html');
-  const sources = ['src', 'index.html', 'vite.config.js', 'package-lock.json'].map((f) => newest(join(appDir, f)));
-  if (!existsSync(built) || statSync(built).mtimeMs < Math.max(...sources)) {
-    await vite.build({ root: appDir, logLevel: 'warn' });
-  }
-  return vite;
-}
 
 /**
  * Aborts every request of the context that is not to this machine, and
