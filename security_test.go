@@ -335,6 +335,7 @@ func TestSecurityHeadersAndCORS(t *testing.T) {
 	for k, v := range map[string]string{
 		"X-Content-Type-Options":           "nosniff",
 		"Referrer-Policy":                  "no-referrer",
+		"X-Frame-Options":                  "DENY",
 		"Cache-Control":                    "no-store",
 		"Access-Control-Allow-Origin":      "https://app.example.com",
 		"Access-Control-Allow-Credentials": "true",
@@ -367,6 +368,23 @@ func TestSecurityHeadersAndCORS(t *testing.T) {
 	resp.Body.Close()
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "cdn.jsdelivr.net") {
 		t.Fatalf("playground CSP = %q", csp)
+	}
+	// Without CORS_ALLOWED_ORIGINS no origin gets a grant: rs/cors would
+	// read an empty list as every origin, with credentials.
+	plain := startServer(t, testEnv(sqliteURL(t), nil))
+	for _, method := range []string{http.MethodOptions, http.MethodPost} {
+		req, _ := http.NewRequest(method, plain.URL+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", "https://evil.example.net")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
+			t.Errorf("%s without configured origins: Access-Control-Allow-Origin = %q", method, got)
+		}
 	}
 }
 
