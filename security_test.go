@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -333,11 +334,19 @@ func TestNoSecretsInLogs(t *testing.T) {
 	refreshed, _ := payload(t, ok(t, s.refresh(t, tok.refresh)), "refresh")
 	ok(t, s.me(t, refreshed.access))
 	wantErr(t, s.refresh(t, tok.refresh), "UNAUTHENTICATED", "TOKEN_REUSED")
+	// A GET carries its variables in the query string: the access log
+	// names the path alone.
+	get, err := http.Get(s.URL + "/graphql?query=" + url.QueryEscape(`query($p: String) { __typename }`) +
+		"&variables=" + url.QueryEscape(`{"p":"get-variable-secret"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get.Body.Close()
 	logs := s.stderr.String()
 	if !strings.Contains(logs, "request") {
 		t.Fatalf("no access log lines at debug level: %q", logs)
 	}
-	for _, leaked := range []string{secret, "hunter2-password", "wrong-password-77", tok.access, tok.refresh, refreshed.access, refreshed.refresh} {
+	for _, leaked := range []string{secret, "hunter2-password", "wrong-password-77", "get-variable-secret", tok.access, tok.refresh, refreshed.access, refreshed.refresh} {
 		if strings.Contains(logs, leaked) {
 			t.Fatalf("logs contain a secret (%.12s…)", leaked)
 		}
