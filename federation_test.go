@@ -132,6 +132,7 @@ func TestFederationEntityErrors(t *testing.T) {
 			{map[string]any{"__typename": 7, "id": "x"}, "representations[0].__typename"},
 			{map[string]any{"__typename": "User"}, "representations[0].id"},
 			{map[string]any{"__typename": "User", "id": nil}, "representations[0].id"},
+			{map[string]any{"__typename": "User", "id": ""}, "representations[0].id"},
 			{map[string]any{"__typename": "User", "id": true}, "representations[0].id"},
 			{map[string]any{"__typename": "User", "id": map[string]any{}}, "representations[0].id"},
 			{"not an object", "representations[0]"},

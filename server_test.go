@@ -31,13 +31,18 @@ func TestGeneratedSecretSurvivesRestart(t *testing.T) {
 
 func TestProductionRequiresSecret(t *testing.T) {
 	var out, errb bytes.Buffer
+	// Cancelled up front: if the configuration were accepted, the server
+	// would stop at once and the test fail, rather than serve until the
+	// test binary times out.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
 	env := map[string]string{"APP_ENV": "production", "DATABASE_URL": sqliteURL(t)}
-	err := run(context.Background(), []string{"gqlauth"}, getenvFrom(env), strings.NewReader(""), &out, &errb)
+	err := run(ctx, []string{"gqlauth"}, getenvFrom(env), strings.NewReader(""), &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") || !strings.Contains(err.Error(), "production") {
 		t.Fatalf("err = %v", err)
 	}
 	env["JWT_SECRET"] = "too-short"
-	err = run(context.Background(), []string{"gqlauth"}, getenvFrom(env), strings.NewReader(""), &out, &errb)
+	err = run(ctx, []string{"gqlauth"}, getenvFrom(env), strings.NewReader(""), &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "at least 32 bytes") {
 		t.Fatalf("err = %v", err)
 	}

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,13 +114,17 @@ func TestCookieModeCSRF(t *testing.T) {
 	}
 }
 
-// A token issued for headers (no CSRF value) is refused from a cookie.
+// A token issued for headers (no CSRF value) is refused from a cookie,
+// with any CSRF header or none: an empty claim must not match an empty
+// header.
 func TestCookieWithoutCSRFClaimRefused(t *testing.T) {
 	h := newHarness(t, options{})
 	p := h.newUser("alice@example.com")
-	ctx, _ := h.viaHTTP(request("", p.Access, "", "anything"), true)
-	_, err := h.me(ctx)
-	check(t, "me", err, csrfFailed)
+	for _, sent := range []string{"anything", ""} {
+		ctx, _ := h.viaHTTP(request("", p.Access, "", sent), true)
+		_, err := h.me(ctx)
+		check(t, "me with CSRF header "+strconv.Quote(sent), err, csrfFailed)
+	}
 }
 
 // In header mode cookies are ignored, a bearer token works, and refresh

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +141,25 @@ func TestThrottleOff(t *testing.T) {
 	for range 20 {
 		check(t, "wrong password", wrongLogin(h, clientIP, "alice@example.com"), badCreds)
 	}
+}
+
+// A refusal is audited, with the client's IP and the counters that
+// refused it, so that an operator can see a guessing run in the log.
+func TestThrottleRefusalIsAudited(t *testing.T) {
+	h := newHarness(t, options{RateLimits: auth.RateLimits{PerAccount: 1, PerIP: 100, Window: window}})
+	admin := h.asUser(h.newAdmin("root@example.com").Access)
+	h.newUser("alice@example.com")
+	check(t, "under the limit", wrongLogin(h, "203.0.113.66", "alice@example.com"), badCreds)
+	check(t, "over the limit", wrongLogin(h, "203.0.113.66", "alice@example.com"), rateLimited)
+	l, err := h.auditEvents(admin, 50, "", "")
+	check(t, "auditEvents", err, ok)
+	for _, e := range l.Items {
+		if e.Type == auth.EventRateLimited {
+			if e.IP != "203.0.113.66" || !strings.Contains(e.Detail, "login:account:alice@example.com") {
+				t.Fatalf("rate_limited event %+v lacks the IP or the counter", e)
+			}
+			return
+		}
+	}
+	t.Fatalf("no rate_limited event among %+v", l.Items)
 }
