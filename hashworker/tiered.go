@@ -77,15 +77,16 @@ func (t *Tiered) IDKey(ctx context.Context, password, salt []byte, time, memory 
 	results := make(chan result, 2)
 	// Each call gets its own copy of the password, cleared when that call
 	// is over: the caller clears its own as soon as this returns, while
-	// the call that lost may still be marshalling its copy.
-	call := func(c *Client, done func()) {
-		pw := bytes.Clone(password)
+	// the call that lost may still be marshalling its copy. The copy is
+	// taken before the goroutine starts: taken inside it, a twin that is
+	// scheduled late would read the caller's password while it is cleared.
+	call := func(c *Client, pw []byte, done func()) {
 		key, err := c.IDKey(ctx, pw, salt, time, memory, threads, keyLen)
 		clear(pw)
 		done()
 		results <- result{key, err}
 	}
-	go call(t.idle, func() { t.done(id) })
+	go call(t.idle, bytes.Clone(password), func() { t.done(id) })
 	select {
 	case r := <-results:
 		return r.key, r.err
@@ -94,7 +95,7 @@ func (t *Tiered) IDKey(ctx context.Context, password, salt []byte, time, memory 
 	t.mu.Lock()
 	t.fallback++
 	t.mu.Unlock()
-	go call(t.niced, func() {})
+	go call(t.niced, bytes.Clone(password), func() {})
 	r := <-results
 	if r.err != nil { // the other may yet succeed
 		r = <-results
