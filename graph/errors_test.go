@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -72,4 +73,23 @@ func httpapiRequestID(t *testing.T, ctx context.Context) context.Context {
 		t.Fatal("middleware did not call through")
 	}
 	return out
+}
+
+// TestPresenterDoesNotLogAClientThatLeft: a resolver whose client hung up
+// fails with context.Canceled, wrapped as an internal error by the use
+// case. That is the client's doing: no ERROR log, no INTERNAL code.
+func TestPresenterDoesNotLogAClientThatLeft(t *testing.T) {
+	var logs bytes.Buffer
+	present := errorPresenter(slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx, cancel := context.WithCancel(presenterCtx())
+	cancel()
+	got := present(ctx, auth.Internal(fmt.Errorf("argon2id: %w", context.Canceled)))
+	if got.Extensions["code"] == "INTERNAL_SERVER_ERROR" || logs.Len() != 0 {
+		t.Fatalf("presented %+v; logged %q", got, logs.String())
+	}
+	// A cancellation the request did not cause is still internal.
+	got = present(presenterCtx(), auth.Internal(context.Canceled))
+	if got.Extensions["code"] != "INTERNAL_SERVER_ERROR" || !strings.Contains(logs.String(), "internal error") {
+		t.Fatalf("presented %+v; logged %q", got, logs.String())
+	}
 }

@@ -106,6 +106,12 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Extensions = map[string]any{"code": string(auth.CodeOperationTimeout)}
 			return gerr
 		}
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			// The client left while a resolver waited (on a hash, on the
+			// database): nobody reads this answer, and a client that
+			// hangs up must not be able to fill the error log.
+			return contextError(ctx)
+		}
 		if introspectionRefused(err) {
 			// gqlgen's refusal of __schema/__type is a plain error; it is the
 			// client's doing, not an internal failure worth an ERROR log.
