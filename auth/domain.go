@@ -88,7 +88,7 @@ type AuditEvent struct {
 type Principal struct {
 	User   User
 	Claims *Claims // nil for the operator
-	// operator marks the command-line operator (see Operator).
+	// operator marks the command-line operator (see AsOperator).
 	operator bool
 }
 

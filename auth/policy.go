@@ -59,13 +59,15 @@ func requireSession(p *Principal) error {
 	return nil
 }
 
-// Operator is the principal of the command-line operator, who talks to the
-// database directly and so holds every right: an ADMIN whose proof is
-// always fresh. It has no user row, session or token.
-var Operator = &Principal{User: User{ID: "", Email: "operator", Role: RoleAdmin}, operator: true}
-
-// AsOperator marks ctx as acting on the operator's authority, for the CLI.
-func AsOperator(ctx context.Context) context.Context { return WithPrincipal(ctx, Operator) }
+// AsOperator marks ctx as acting on the authority of the command-line
+// operator, who talks to the database directly and so holds every right:
+// an ADMIN whose proof is always fresh, with no user row, session or
+// token. The principal is made here, for each call, and not kept in an
+// exported variable, which any importer could change (or a use case
+// mutate through the context) for every later command.
+func AsOperator(ctx context.Context) context.Context {
+	return WithPrincipal(ctx, &Principal{User: User{ID: "", Email: "operator", Role: RoleAdmin}, operator: true})
+}
 
 // Fresh reports whether the principal's proof of identity is fresh.
 func (p *Principal) Fresh() bool { return p.operator || (p.Claims != nil && p.Claims.Fresh) }
