@@ -34,6 +34,8 @@ type Error struct {
 	Err        error
 }
 
+// Error is for logs, not clients: it includes the internal cause, which
+// the error presenter never shows.
 func (e *Error) Error() string {
 	msg := string(e.Code)
 	if e.Reason != "" {
