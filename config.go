@@ -55,7 +55,7 @@ var settings = []setting{
 	{"RATE_LIMIT_IP", "100", "credential attempts (failed refreshes) per client IP per window; 0 disables"},
 	{"RATE_LIMIT_IPV6_PREFIX", "64", "an IPv6 client is counted by its network of this many bits (32 to 128): one host usually holds a whole /64"},
 	{"RATE_LIMIT_WINDOW", "15m", "rate-limit window; a client over a limit waits for its end"},
-	{"HASH_WORKERS", "", "concurrent password hashes; default: one per CPU when HASH_ISOLATION runs them below the server (idle+nice:N, idle, nice:N), else CPUs minus one (at least 1), leaving a core for token checks"},
+	{"HASH_WORKERS", "", "concurrent password hashes; default: one per CPU when HASH_ISOLATION runs them at SCHED_IDLE (idle+nice:N, idle), else CPUs minus one (at least 1), leaving a core for token checks"},
 	{"HASH_QUEUE", "", "hashes that may wait for a worker before RATE_LIMITED; default 8 per worker"},
 	{"HASH_ISOLATION", "idle+nice:5", "where argon2id runs: idle+nice:N (a child at SCHED_IDLE, which token checks always preempt, and while it is starved by other work a second child N nice steps below the server takes the hashes, so logins never stall), idle (SCHED_IDLE alone: stalls on a busy machine), nice:N (one child N nice steps below, at most 19), process (a child at the server's priority) or off (in the server process)"},
 	{"MAX_BODY_BYTES", "1048576", "largest GraphQL request body"},

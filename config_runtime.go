@@ -23,7 +23,7 @@ func readHashing(r *envReader, c *config) {
 	if c.HashIsolation, err = parseHashIsolation(r.get("HASH_ISOLATION")); err != nil {
 		r.bad("HASH_ISOLATION", "%v", err)
 	}
-	c.HashWorkers = auth.DefaultHashWorkers(c.HashIsolation.LowerPriority())
+	c.HashWorkers = auth.DefaultHashWorkers(c.HashIsolation.Preemptible())
 	if r.get("HASH_WORKERS") != "" {
 		c.HashWorkers = int(r.uint32("HASH_WORKERS", 1))
 	}

@@ -10,17 +10,18 @@ import (
 	"testing"
 )
 
-// TestHashWorkersDefault: logins use every core when the hashes run below
-// the server's priority (the kernel then runs token checks first), and
-// leave a core free when they run at its priority.
+// TestHashWorkersDefault: logins use every core when the hashes run at
+// SCHED_IDLE (the kernel then preempts them at once for token checks), and
+// leave a core free otherwise.
 func TestHashWorkersDefault(t *testing.T) {
 	tests := []struct {
 		isolation string
 		want      int
 	}{
-		{"", runtime.NumCPU()}, // the default, nice:5
-		{"nice:5", runtime.NumCPU()},
+		{"", runtime.NumCPU()}, // the default, idle+nice:5
+		{"idle+nice:5", runtime.NumCPU()},
 		{"idle", runtime.NumCPU()},
+		{"nice:5", max(1, runtime.NumCPU()-1)},
 		{"process", max(1, runtime.NumCPU()-1)},
 		{"off", max(1, runtime.NumCPU()-1)},
 	}

@@ -66,14 +66,14 @@ func (inlineKDF) IDKey(_ context.Context, password, salt []byte, time, memory ui
 }
 
 // DefaultHashWorkers is how many hashes run at once unless configured.
-// When the hashes run at a lower CPU priority than the server (a hash
-// worker process with a nice value or at SCHED_IDLE), one per CPU: the
-// kernel runs a token check before any hash, so logins may use every core
-// without slowing the requests that only check a token. At the server's
-// own priority, one per CPU but one, so that a login flood always leaves a
-// core for them.
-func DefaultHashWorkers(lowerPriority bool) int {
-	if lowerPriority {
+// When the hashes run where the kernel preempts them at once for any
+// request (a hash worker at SCHED_IDLE), one per CPU: logins may use every
+// core without slowing the requests that only check a token. Otherwise
+// (the server's own priority, or a nice value, which under EEVDF still
+// delays a waking request by milliseconds once every core hashes), one per
+// CPU but one, so that a login flood always leaves a core for them.
+func DefaultHashWorkers(preemptible bool) int {
+	if preemptible {
 		return runtime.NumCPU()
 	}
 	return max(1, runtime.NumCPU()-1)

@@ -170,8 +170,9 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (*report
 	serverEnv, params := serverSettings(opts)
 	rep.Params = params
 	// The server's HASH_WORKERS default for its isolation (nice:5 unless set).
-	// Every isolation but process and off runs hashes below the server.
-	rep.HashWorkers = auth.DefaultHashWorkers(opts.HashIsolation != "process" && opts.HashIsolation != "off")
+	// The server's default: one per CPU when the hashes run at SCHED_IDLE
+	// (the default idle+nice:5, or idle).
+	rep.HashWorkers = auth.DefaultHashWorkers(opts.HashIsolation == "" || strings.HasPrefix(opts.HashIsolation, "idle"))
 	rep.HashIsolation = cmp.Or(opts.HashIsolation, "(the server's default)")
 
 	// The store: a fresh SQLite file, or a schema of our own on PostgreSQL,

@@ -45,7 +45,11 @@ func resolveEntities(svc *auth.Service, resolvers ResolverRoot) graphql.FieldMid
 		if valid == 0 {
 			return list, nil
 		}
-		_, authErr := svc.Guard.Authenticate(ctx)
+		p, authErr := svc.Guard.Authenticate(ctx)
+		if authErr == nil {
+			// Once for the batch: each reference's use case finds the caller here.
+			ctx = auth.WithPrincipal(ctx, p)
+		}
 		for i, id := range ids {
 			if id == "" {
 				continue

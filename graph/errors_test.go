@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gqlauth/gqlauth/reqlog"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/gqlauth/gqlauth/auth"
-	"github.com/gqlauth/gqlauth/httpapi"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -62,17 +63,11 @@ func TestPresenterShowsServiceErrors(t *testing.T) {
 	}
 }
 
-// httpapiRequestID runs ctx through the request-id middleware with a
-// client-chosen id, as a real request would.
+// httpapiRequestID gives ctx the request id the HTTP layer would put there
+// (through reqlog, which both layers share).
 func httpapiRequestID(t *testing.T, ctx context.Context) context.Context {
 	t.Helper()
-	var out context.Context
-	h := httpapi.WithRequestID(httpHandlerFunc(func(c context.Context) { out = c }))
-	h.ServeHTTP(newRecorder(), newRequest(ctx, "req-123"))
-	if out == nil {
-		t.Fatal("middleware did not call through")
-	}
-	return out
+	return reqlog.WithRequestID(ctx, "req-123")
 }
 
 // TestPresenterDoesNotLogAClientThatLeft: a resolver whose client hung up
