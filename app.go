@@ -146,7 +146,7 @@ func (a *app) init(ctx context.Context) error {
 func startHashWorkers(cfg *config, log *slog.Logger) (hashWorkers, error) {
 	iso := cfg.HashIsolation
 	if iso.Idle && iso.Nice > 0 {
-		return hashworker.StartTiered(hashworker.Options{Log: log}, hashworker.Options{Nice: iso.Nice, Log: log}, 0)
+		return hashworker.StartTiered(hashworker.Options{Log: log}, hashworker.Options{Nice: iso.Nice, Log: log}, cfg.HashWorkers, 0)
 	}
 	return hashworker.Start(hashworker.Options{Idle: iso.Idle, Nice: iso.Nice, Log: log})
 }

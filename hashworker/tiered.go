@@ -28,8 +28,15 @@ const DefaultStarveAfter = 250 * time.Millisecond
 // to the niced one too, which keeps its share of a busy CPU, and while the
 // idle worker's oldest hash is that late, new hashes go straight to the
 // niced one.
+//
+// Memory: the caller's pool (auth.Hasher) counts a hash as done when its
+// first key comes back, while a starved twin may still hold its memory in
+// the idle worker. The idle worker is therefore given at most slots hashes
+// at once, abandoned twins included, and the niced one at most the pool's:
+// at most 2 x slots hashes hold memory at any time.
 type Tiered struct {
 	idle, niced *Client
+	slots       int
 	starveAfter time.Duration
 	now         func() time.Time
 	hedgeAfter  func(time.Duration) <-chan time.Time
@@ -41,8 +48,9 @@ type Tiered struct {
 }
 
 // StartTiered starts the idle worker and, from niced, the fallback one
-// (whose Idle is ignored). starveAfter 0 means DefaultStarveAfter.
-func StartTiered(idle, niced Options, starveAfter time.Duration) (*Tiered, error) {
+// (whose Idle is ignored). slots bounds the idle worker's hashes (the
+// caller's pool size); starveAfter 0 means DefaultStarveAfter.
+func StartTiered(idle, niced Options, slots int, starveAfter time.Duration) (*Tiered, error) {
 	idle.Idle, niced.Idle = true, false
 	a, err := Start(idle)
 	if err != nil {
@@ -56,7 +64,7 @@ func StartTiered(idle, niced Options, starveAfter time.Duration) (*Tiered, error
 	if starveAfter <= 0 {
 		starveAfter = DefaultStarveAfter
 	}
-	return &Tiered{idle: a, niced: b, starveAfter: starveAfter, now: time.Now, hedgeAfter: time.After, inflight: map[uint64]time.Time{}}, nil
+	return &Tiered{idle: a, niced: b, slots: max(1, slots), starveAfter: starveAfter, now: time.Now, hedgeAfter: time.After, inflight: map[uint64]time.Time{}}, nil
 }
 
 // IDKey computes the key in the idle worker, or in the niced one while the
@@ -104,11 +112,15 @@ func (t *Tiered) IDKey(ctx context.Context, password, salt []byte, time, memory 
 }
 
 // admit registers a hash for the idle worker, or reports false when that
-// worker is starved.
+// worker is starved or already holds slots hashes.
 func (t *Tiered) admit() (uint64, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
+	if len(t.inflight) >= t.slots {
+		t.fallback++
+		return 0, false
+	}
 	for _, sent := range t.inflight {
 		if now.Sub(sent) > t.starveAfter {
 			t.fallback++

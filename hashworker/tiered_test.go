@@ -12,9 +12,9 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-func startTiered(t *testing.T, starveAfter time.Duration) *Tiered {
+func startTiered(t *testing.T, slots int, starveAfter time.Duration) *Tiered {
 	t.Helper()
-	tw, err := StartTiered(Options{}, Options{Nice: 5}, starveAfter)
+	tw, err := StartTiered(Options{}, Options{Nice: 5}, slots, starveAfter)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func startTiered(t *testing.T, starveAfter time.Duration) *Tiered {
 // TestTieredHashesInTheIdleWorker: on a machine with CPU to spare every
 // hash runs at SCHED_IDLE, and the keys are argon2id's.
 func TestTieredHashesInTheIdleWorker(t *testing.T) {
-	tw := startTiered(t, time.Minute)
+	tw := startTiered(t, 2*runtime.NumCPU(), time.Minute)
 	if tw.PID() == 0 || tw.FallbackPID() == 0 || tw.PID() == tw.FallbackPID() {
 		t.Fatalf("worker pids %d and %d", tw.PID(), tw.FallbackPID())
 	}
@@ -67,7 +67,7 @@ func TestTieredFallsBackWhenStarved(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("SCHED_IDLE is Linux's")
 	}
-	tw := startTiered(t, time.Second)
+	tw := startTiered(t, 4, time.Second)
 	var mu sync.Mutex
 	now := time.Now()
 	tw.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -122,5 +122,32 @@ func TestTieredFallsBackWhenStarved(t *testing.T) {
 	want := argon2.IDKey([]byte("pw"), []byte("saltsalt"), 8, 16*1024, 1, 32)
 	if string(r.key) != string(want) {
 		t.Fatal("the answer is not argon2id's key")
+	}
+}
+
+// TestTieredBoundsTheIdleWorker: the idle worker holds at most slots
+// hashes (abandoned twins count), so a hash beyond them goes to the niced
+// worker: at most twice the pool's hashes hold memory at once.
+func TestTieredBoundsTheIdleWorker(t *testing.T) {
+	tw := startTiered(t, 1, time.Minute)
+	tw.hedgeAfter = func(time.Duration) <-chan time.Time { return nil } // never
+	first := make(chan error, 1)
+	go func() {
+		_, err := tw.IDKey(context.Background(), []byte("pw"), []byte("saltsalt"), 8, 16*1024, 1, 32)
+		first <- err
+	}()
+	for inflight := 0; inflight == 0; runtime.Gosched() {
+		tw.mu.Lock()
+		inflight = len(tw.inflight)
+		tw.mu.Unlock()
+	}
+	if _, err := tw.IDKey(context.Background(), []byte("pw"), []byte("saltsalt"), 1, 1024, 1, 32); err != nil {
+		t.Fatal(err)
+	}
+	if n := tw.Fallbacks(); n != 1 {
+		t.Fatalf("%d hashes went to the niced worker; want the one beyond the idle worker's slot", n)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
 	}
 }
