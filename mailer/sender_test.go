@@ -16,6 +16,7 @@ import (
 	"github.com/gqlauth/gqlauth/db"
 	"github.com/gqlauth/gqlauth/db/dbtest"
 	"github.com/gqlauth/gqlauth/mailer"
+	"github.com/gqlauth/gqlauth/mailer/mailtest"
 )
 
 var ctx = context.Background()
@@ -69,9 +70,9 @@ func (f *fixture) enqueue(t *testing.T, to string) {
 	}
 }
 
-func smtpTransport(t *testing.T, srv *smtpServer) mailer.Transport {
+func smtpTransport(t *testing.T, srv *mailtest.Server) mailer.Transport {
 	t.Helper()
-	tr, err := mailer.NewSMTP("smtp://" + srv.addr)
+	tr, err := mailer.NewSMTP("smtp://" + srv.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,39 +83,39 @@ func smtpTransport(t *testing.T, srv *smtpServer) mailer.Transport {
 // right envelope and headers, a plain-text and an HTML part, both
 // carrying the link; it is marked sent and not delivered again.
 func TestSMTPDelivery(t *testing.T) {
-	srv := startSMTP(t)
+	srv := mailtest.Start(t)
 	f := newFixture(t, smtpTransport(t, srv))
 	f.enqueue(t, "ada@example.com")
 	if n := f.sender.Drain(ctx); n != 1 {
 		t.Fatalf("delivered %d, want 1; log:\n%s", n, f.log)
 	}
-	msgs := srv.messages()
+	msgs := srv.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages received", len(msgs))
 	}
 	m := msgs[0]
-	if m.from != "noreply@example.com" || m.to != "ada@example.com" {
-		t.Fatalf("envelope from %q to %q", m.from, m.to)
+	if m.From != "noreply@example.com" || m.To != "ada@example.com" {
+		t.Fatalf("envelope from %q to %q", m.From, m.To)
 	}
-	p := parse(t, m.data)
-	if got := p.header.Get("Subject"); got != "Verify your email address" {
+	p := mailtest.Parse(t, m.Data)
+	if got := p.Header.Get("Subject"); got != "Verify your email address" {
 		t.Fatalf("Subject %q", got)
 	}
-	if got := p.header.Get("To"); !strings.Contains(got, "ada@example.com") {
+	if got := p.Header.Get("To"); !strings.Contains(got, "ada@example.com") {
 		t.Fatalf("To %q", got)
 	}
-	if got := p.header.Get("From"); !strings.Contains(got, "noreply@example.com") {
+	if got := p.Header.Get("From"); !strings.Contains(got, "noreply@example.com") {
 		t.Fatalf("From %q", got)
 	}
-	if !strings.Contains(p.text, link) || !strings.Contains(p.text, "ada@example.com") {
-		t.Fatalf("text part lacks the link or address:\n%s", p.text)
+	if !strings.Contains(p.Text, link) || !strings.Contains(p.Text, "ada@example.com") {
+		t.Fatalf("text part lacks the link or address:\n%s", p.Text)
 	}
-	if !strings.Contains(p.html, `href="`+link+`"`) {
-		t.Fatalf("HTML part lacks the link:\n%s", p.html)
+	if !strings.Contains(p.HTML, `href="`+link+`"`) {
+		t.Fatalf("HTML part lacks the link:\n%s", p.HTML)
 	}
 	f.clock.Add(time.Hour)
-	if n := f.sender.Drain(ctx); n != 0 || len(srv.messages()) != 1 {
-		t.Fatalf("sent again: %d, %d received", n, len(srv.messages()))
+	if n := f.sender.Drain(ctx); n != 0 || len(srv.Messages()) != 1 {
+		t.Fatalf("sent again: %d, %d received", n, len(srv.Messages()))
 	}
 	if st := f.sender.Stats(); st.Sent != 1 || st.Failed != 0 || st.Queued != 0 {
 		t.Fatalf("stats %+v", st)
@@ -125,8 +126,8 @@ func TestSMTPDelivery(t *testing.T) {
 // the sender back off and retry (the mail stays queued, counted as
 // retrying); once the server accepts, the mail is delivered exactly once.
 func TestSMTPRefusedThenAccepted(t *testing.T) {
-	srv := startSMTP(t)
-	srv.refuse = []error{
+	srv := mailtest.Start(t)
+	srv.Refuse = []error{
 		&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"},
 		&smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 3, 0}, Message: "transaction failed"},
 	}
@@ -151,8 +152,8 @@ func TestSMTPRefusedThenAccepted(t *testing.T) {
 	}
 	f.clock.Add(time.Hour)
 	f.sender.Drain(ctx)
-	if got := len(srv.messages()); got != 1 || srv.dataCommands() != 3 {
-		t.Fatalf("%d messages in %d attempts, want 1 in 3", got, srv.dataCommands())
+	if got := len(srv.Messages()); got != 1 || srv.DataCommands() != 3 {
+		t.Fatalf("%d messages in %d attempts, want 1 in 3", got, srv.DataCommands())
 	}
 	if !strings.Contains(f.log.String(), "451") {
 		t.Fatalf("the refusal is not logged:\n%s", f.log)
@@ -163,8 +164,8 @@ func TestSMTPRefusedThenAccepted(t *testing.T) {
 // stays away for longer than the backoff cap; the mail waits, and once the
 // server is back it is delivered, once, within the cap.
 func TestSMTPServerVanishes(t *testing.T) {
-	srv := startSMTP(t)
-	srv.cutData = 1
+	srv := mailtest.Start(t)
+	srv.CutData = 1
 	f := newFixture(t, smtpTransport(t, srv))
 	f.enqueue(t, "ada@example.com")
 	f.enqueue(t, "bob@example.com")
@@ -182,13 +183,13 @@ func TestSMTPServerVanishes(t *testing.T) {
 	if st := f.sender.Stats(); st.Queued != 2 || st.Failed < 10 {
 		t.Fatalf("stats while down %+v", st)
 	}
-	srv.start(srv.addr)
+	srv.Restart()
 	f.clock.Add(mailer.DefaultMaxBackoff)
 	if n := f.sender.Drain(ctx); n != 2 {
 		t.Fatalf("delivered %d within the backoff cap of the server's return, want 2; log:\n%s", n, f.log)
 	}
-	msgs := srv.messages()
-	if len(msgs) != 2 || msgs[0].to == msgs[1].to {
+	msgs := srv.Messages()
+	if len(msgs) != 2 || msgs[0].To == msgs[1].To {
 		t.Fatalf("received %d messages: %+v", len(msgs), msgs)
 	}
 }
@@ -196,19 +197,17 @@ func TestSMTPServerVanishes(t *testing.T) {
 // TestSMTPCredentialsNeedTLS: with credentials in SMTP_URL, a server that
 // offers AUTH but no STARTTLS gets neither an authentication nor the mail.
 func TestSMTPCredentialsNeedTLS(t *testing.T) {
-	srv := startSMTP(t)
-	tr, err := mailer.NewSMTP("smtp://user:secret@" + srv.addr)
+	srv := mailtest.Start(t)
+	tr, err := mailer.NewSMTP("smtp://user:secret@" + srv.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := newFixture(t, tr)
 	f.enqueue(t, "ada@example.com")
-	if n := f.sender.Drain(ctx); n != 0 || len(srv.messages()) != 0 || srv.dataCommands() != 0 {
+	if n := f.sender.Drain(ctx); n != 0 || len(srv.Messages()) != 0 || srv.DataCommands() != 0 {
 		t.Fatalf("sent without TLS: %d; log:\n%s", n, f.log)
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if srv.auths != 0 {
+	if srv.Auths() != 0 {
 		t.Fatal("the client authenticated without TLS")
 	}
 	if strings.Contains(f.log.String(), "secret") {

@@ -55,10 +55,10 @@ type SMTP struct {
 func NewSMTP(smtpURL string) (*SMTP, error) {
 	u, err := url.Parse(smtpURL)
 	if err != nil {
-		return nil, errors.New("mailer: SMTP_URL is not a URL") // the error would echo the password
+		return nil, errors.New("mailer: SMTP_URL: not a URL") // the error would echo the password
 	}
 	if u.Hostname() == "" {
-		return nil, errors.New("mailer: SMTP_URL has no host")
+		return nil, errors.New("mailer: SMTP_URL: no host")
 	}
 	port := 587
 	opts := []mail.Option{mail.WithTLSPolicy(mail.TLSMandatory)}
@@ -71,12 +71,12 @@ func NewSMTP(smtpURL string) (*SMTP, error) {
 			opts = []mail.Option{mail.WithTLSPolicy(mail.TLSOpportunistic)}
 		}
 	default:
-		return nil, fmt.Errorf("mailer: SMTP_URL scheme %q: want smtp or smtps", u.Scheme)
+		return nil, fmt.Errorf("mailer: SMTP_URL: scheme %q: want smtp or smtps", u.Scheme)
 	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n <= 0 || n > 65535 {
-			return nil, fmt.Errorf("mailer: SMTP_URL port %q", p)
+			return nil, fmt.Errorf("mailer: SMTP_URL: port %q", p)
 		}
 		port = n
 	} else if u.User == nil && u.Scheme == "smtp" {

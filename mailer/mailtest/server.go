@@ -1,4 +1,7 @@
-package mailer_test
+// Package mailtest is a real SMTP server for tests (built on
+// github.com/emersion/go-smtp), with faults a test can script: refusals,
+// sessions cut during DATA, the server going away and coming back.
+package mailtest
 
 import (
 	"bytes"
@@ -12,42 +15,53 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
-// received is one message the test server accepted.
-type received struct {
-	from, to string
-	data     []byte
+// Received is one message the server accepted.
+type Received struct {
+	// From and To are the envelope's addresses.
+	From, To string
+	// Data is the message as sent, headers and body.
+	Data []byte
 }
 
-// smtpServer is a real SMTP server (github.com/emersion/go-smtp) on a
-// loopback port, with faults a test can script: answers that refuse, and
-// sessions cut during DATA.
-type smtpServer struct {
-	t    *testing.T
-	addr string
+// Server is an SMTP server on a loopback port. Set Refuse and CutData
+// before the mail they should meet is sent.
+type Server struct {
+	t testing.TB
+	// Addr is host:port, the same after Restart.
+	Addr string
+	// Refuse are returned by DATA, in turn, before the server accepts
+	// (e.g. &smtp.SMTPError{Code: 451, ...}).
+	Refuse []error
+	// CutData counts DATA sessions to cut mid-message, stopping the
+	// server as if it crashed; Restart brings it back.
+	CutData int
 
 	mu       sync.Mutex
 	srv      *smtp.Server
-	msgs     []received
-	refuse   []error // returned by DATA, in turn, before accepting
-	cutData  int     // DATA sessions to cut before accepting
-	attempts int     // DATA commands seen
-	auths    int     // AUTH commands seen
+	msgs     []Received
+	arrived  chan struct{} // closed and replaced on each message
+	attempts int           // DATA commands seen
+	auths    int           // AUTH commands seen
 }
 
-func startSMTP(t *testing.T) *smtpServer {
-	s := &smtpServer{t: t}
+// Start runs a server until t ends.
+func Start(t testing.TB) *Server {
+	s := &Server{t: t, arrived: make(chan struct{})}
 	s.start("127.0.0.1:0")
-	t.Cleanup(s.stop)
+	t.Cleanup(s.Stop)
 	return s
 }
 
-// start listens on addr (again, after stop: the server "comes back").
-func (s *smtpServer) start(addr string) {
+// Restart brings a stopped server back on the same address.
+func (s *Server) Restart() { s.start(s.Addr) }
+
+func (s *Server) start(addr string) {
 	s.t.Helper()
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -59,13 +73,13 @@ func (s *smtpServer) start(addr string) {
 	// refuse to use it.
 	srv.AllowInsecureAuth = true
 	s.mu.Lock()
-	s.srv, s.addr = srv, l.Addr().String()
+	s.srv, s.Addr = srv, l.Addr().String()
 	s.mu.Unlock()
 	go srv.Serve(l) //nolint:errcheck // ends with Close
 }
 
-// stop closes the listener and every session: the server is gone.
-func (s *smtpServer) stop() {
+// Stop closes the listener and every session: the server is gone.
+func (s *Server) Stop() {
 	s.mu.Lock()
 	srv := s.srv
 	s.srv = nil
@@ -75,20 +89,49 @@ func (s *smtpServer) stop() {
 	}
 }
 
-func (s *smtpServer) messages() []received {
+// Messages are the messages accepted so far.
+func (s *Server) Messages() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]received(nil), s.msgs...)
+	return append([]Received(nil), s.msgs...)
 }
 
-func (s *smtpServer) dataCommands() int {
+// Wait returns the first n messages once they have arrived, or fails t
+// after timeout.
+func (s *Server) Wait(n int, timeout time.Duration) []Received {
+	s.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		s.mu.Lock()
+		msgs, arrived := append([]Received(nil), s.msgs...), s.arrived
+		s.mu.Unlock()
+		if len(msgs) >= n {
+			return msgs[:n]
+		}
+		select {
+		case <-arrived:
+		case <-deadline:
+			s.t.Fatalf("%d of %d mails arrived in %s", len(msgs), n, timeout)
+		}
+	}
+}
+
+// DataCommands counts the DATA commands seen, accepted or not.
+func (s *Server) DataCommands() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.attempts
 }
 
+// Auths counts the AUTH commands seen.
+func (s *Server) Auths() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.auths
+}
+
 type session struct {
-	s        *smtpServer
+	s        *Server
 	c        *smtp.Conn
 	from, to string
 }
@@ -135,18 +178,18 @@ func (x *session) Data(r io.Reader) error {
 	s.mu.Lock()
 	s.attempts++
 	var refuse error
-	if len(s.refuse) > 0 {
-		refuse, s.refuse = s.refuse[0], s.refuse[1:]
+	if len(s.Refuse) > 0 {
+		refuse, s.Refuse = s.Refuse[0], s.Refuse[1:]
 	}
-	cut := refuse == nil && s.cutData > 0
+	cut := refuse == nil && s.CutData > 0
 	if cut {
-		s.cutData--
+		s.CutData--
 	}
 	s.mu.Unlock()
 	if cut {
 		// Read part of the message, then vanish: the client is mid-DATA.
 		_, _ = io.ReadFull(r, make([]byte, 64))
-		s.stop()
+		s.Stop()
 		x.c.Conn().Close()
 		return errors.New("gone")
 	}
@@ -158,24 +201,28 @@ func (x *session) Data(r io.Reader) error {
 		return refuse
 	}
 	s.mu.Lock()
-	s.msgs = append(s.msgs, received{from: x.from, to: x.to, data: b})
+	s.msgs = append(s.msgs, Received{From: x.from, To: x.to, Data: b})
+	close(s.arrived)
+	s.arrived = make(chan struct{})
 	s.mu.Unlock()
 	return nil
 }
 
-// parsed is a received message taken apart.
-type parsed struct {
-	header     mail.Header
-	text, html string
+// Parsed is a received message taken apart.
+type Parsed struct {
+	Header mail.Header
+	// Text and HTML are the bodies of the text/plain and text/html parts.
+	Text, HTML string
 }
 
-func parse(t *testing.T, data []byte) parsed {
+// Parse takes a multipart message apart, failing t if it is not one.
+func Parse(t testing.TB, data []byte) Parsed {
 	t.Helper()
 	m, err := mail.ReadMessage(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := parsed{header: m.Header}
+	p := Parsed{Header: m.Header}
 	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
 	if err != nil || !strings.HasPrefix(mt, "multipart/") {
 		t.Fatalf("Content-Type %q (%v): want multipart", m.Header.Get("Content-Type"), err)
@@ -200,9 +247,9 @@ func parse(t *testing.T, data []byte) parsed {
 		ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
 		switch ct {
 		case "text/plain":
-			p.text = string(b)
+			p.Text = string(b)
 		case "text/html":
-			p.html = string(b)
+			p.HTML = string(b)
 		}
 	}
 	return p
