@@ -115,4 +115,9 @@ func TestMailConfig(t *testing.T) {
 	if strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("the SMTP password is in the error:\n%v", err)
 	}
+	// A URL that does not parse: url.Parse's own error would quote it.
+	_, err = loadConfig(getenvFrom(map[string]string{"SMTP_URL": "smtp://user:s3cret@mail.example.com:x"}))
+	if err == nil || !strings.Contains(err.Error(), "SMTP_URL") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("an unparsable SMTP_URL: %v", err)
+	}
 }
