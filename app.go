@@ -17,6 +17,7 @@ import (
 	"github.com/gqlauth/gqlauth/graph"
 	"github.com/gqlauth/gqlauth/hashworker"
 	"github.com/gqlauth/gqlauth/httpapi"
+	"github.com/gqlauth/gqlauth/mailer"
 	"github.com/gqlauth/gqlauth/metrics"
 )
 
@@ -30,6 +31,7 @@ type app struct {
 	handler http.Handler
 	metrics *metrics.Metrics
 	cache   *cache.Store // nil when CACHE_ENTRIES=0
+	mailer  *mailer.Sender
 
 	hashWorker hashWorkers // nil when HASH_ISOLATION=off
 }
@@ -99,6 +101,9 @@ func (a *app) init(ctx context.Context) error {
 	hasher.ObserveWait(a.metrics.HashWait)
 	if a.hashWorker != nil {
 		a.metrics.ObserveHashWorker(a.hashWorker.Restarts)
+	}
+	if err := a.initMailer(); err != nil {
+		return err
 	}
 	var store auth.Store = a.store
 	if cfg.CacheEntries > 0 {
@@ -242,6 +247,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if a.svc.Tokens.SigningKey().Public() {
 		go a.svc.Keys.Run(bgCtx, keyRefreshInterval)
 	}
+	go a.mailer.Run(bgCtx)
 
 	errc := make(chan error, 2)
 	if a.cfg.Metrics && a.cfg.MetricsAddr != "" {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -84,5 +86,39 @@ func TestAccessTTLMustExceedLeeway(t *testing.T) {
 		if _, err := loadConfig(getenvFrom(env)); err != nil {
 			t.Errorf("%v refused: %v", env, err)
 		}
+	}
+}
+
+// TestMailConfig: SMTP_URL may come from a file (it holds the SMTP
+// password), and a bad one is refused at start-up without echoing the
+// password; a bad MAIL_FROM or APP_URL is refused too.
+func TestMailConfig(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "smtp")
+	if err := os.WriteFile(f, []byte("smtps://user:s3cret@mail.example.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadConfig(getenvFrom(map[string]string{"SMTP_URL_FILE": f, "APP_URL": "https://app.example.com/"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mail.SMTPURL != "smtps://user:s3cret@mail.example.com" || c.Mail.AppURL != "https://app.example.com" || c.Mail.Templates == nil {
+		t.Fatalf("mail config %+v", c.Mail)
+	}
+	_, err = loadConfig(getenvFrom(map[string]string{"SMTP_URL": "imap://user:s3cret@mail.example.com", "MAIL_FROM": "nobody", "APP_URL": "app.example.com"}))
+	if err == nil {
+		t.Fatal("bad mail settings accepted")
+	}
+	for _, want := range []string{"SMTP_URL: scheme", "MAIL_FROM", "APP_URL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("the SMTP password is in the error:\n%v", err)
+	}
+	// A URL that does not parse: url.Parse's own error would quote it.
+	_, err = loadConfig(getenvFrom(map[string]string{"SMTP_URL": "smtp://user:s3cret@mail.example.com:x"}))
+	if err == nil || !strings.Contains(err.Error(), "SMTP_URL") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("an unparsable SMTP_URL: %v", err)
 	}
 }

@@ -47,4 +47,8 @@ type Queries interface {
 	AddAuditEvent(ctx context.Context, e *AuditEvent) error
 	// ThrottleReset forgets a throttle counter.
 	ThrottleReset(ctx context.Context, key string) error
+
+	// EnqueueMail puts m in the outbox, due at now; it commits or rolls
+	// back with the rest of the transaction.
+	EnqueueMail(ctx context.Context, m *Mail, now time.Time) error
 }

@@ -146,3 +146,32 @@ func (m *Metrics) BuildInfo(version, goVersion, revision string) {
 	g.Set(1)
 	m.reg.MustRegister(g)
 }
+
+// MailStats is what the mail sender reports (see package mailer).
+type MailStats struct {
+	// Queued and Retrying count unsent mails, Retrying those whose last
+	// attempt failed.
+	Queued, Retrying int
+	// OldestAge is how long the oldest unsent mail has waited.
+	OldestAge time.Duration
+	// Sent and Failed count deliveries and failed attempts.
+	Sent, Failed uint64
+}
+
+// ObserveMail exports the outbox: mail waiting (a rising oldest age means
+// SMTP is down or refusing), deliveries and failed attempts.
+func (m *Metrics) ObserveMail(read func() MailStats) {
+	gauge := func(name, help string, f func(MailStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(read()) })
+	}
+	counter := func(name, help string, f func(MailStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(read())) })
+	}
+	m.reg.MustRegister(
+		gauge("gqlauth_mail_queued", "Mails in the outbox not yet sent.", func(s MailStats) float64 { return float64(s.Queued) }),
+		gauge("gqlauth_mail_retrying", "Queued mails whose last delivery attempt failed.", func(s MailStats) float64 { return float64(s.Retrying) }),
+		gauge("gqlauth_mail_oldest_queued_seconds", "How long the oldest unsent mail has waited.", func(s MailStats) float64 { return s.OldestAge.Seconds() }),
+		counter("gqlauth_mail_sent_total", "Mails delivered by this process.", func(s MailStats) uint64 { return s.Sent }),
+		counter("gqlauth_mail_failed_total", "Failed delivery attempts by this process (each is retried).", func(s MailStats) uint64 { return s.Failed }),
+	)
+}

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"time"
+
+	"github.com/gqlauth/gqlauth/mailer"
+	"github.com/gqlauth/gqlauth/metrics"
+)
+
+// initMailer builds the sender that drains the outbox (serve runs it) and
+// exports its metrics.
+func (a *app) initMailer() error {
+	tr, err := mailer.NewTransport(a.cfg.Mail.SMTPURL, a.log)
+	if err != nil {
+		return err
+	}
+	if a.cfg.Mail.SMTPURL == "" {
+		a.log.Info("SMTP_URL unset: mail is written to the log, not sent")
+	}
+	a.mailer = &mailer.Sender{Outbox: a.store, Templates: a.cfg.Mail.Templates, Transport: tr, From: a.cfg.Mail.From, Log: a.log}
+	a.metrics.ObserveMail(func() metrics.MailStats {
+		st := a.mailer.Stats()
+		ms := metrics.MailStats{Queued: st.Queued, Retrying: st.Retrying, Sent: st.Sent, Failed: st.Failed}
+		if !st.OldestQueued.IsZero() {
+			ms.OldestAge = time.Since(st.OldestQueued)
+		}
+		return ms
+	})
+	return nil
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"net/mail"
+	"net/url"
+	"strings"
+
+	"github.com/gqlauth/gqlauth/mailer"
+)
+
+// mailConfig is where and how the server sends mail.
+type mailConfig struct {
+	SMTPURL   string // empty: mail goes to the log
+	From      string
+	AppURL    string // no trailing slash
+	Templates *mailer.Templates
+}
+
+// readMail reads the mail settings. SMTP_URL, the templates and the
+// addresses are checked now, so that a mistake stops the start-up rather
+// than the first mail. Production does not yet require SMTP_URL: nothing
+// sends mail until the account lifecycle use cases exist.
+func readMail(r *envReader, c *config) {
+	m := &c.Mail
+	m.SMTPURL = r.fromFile("SMTP_URL", false)
+	if m.SMTPURL != "" {
+		if _, err := mailer.NewSMTP(m.SMTPURL); err != nil {
+			r.bad("SMTP_URL", "%s", strings.TrimPrefix(err.Error(), "mailer: SMTP_URL: "))
+		}
+	}
+	m.From = r.get("MAIL_FROM")
+	if _, err := mail.ParseAddress(m.From); err != nil {
+		r.bad("MAIL_FROM", "not an address (e.g. Example <noreply@example.com>): %q", m.From)
+	}
+	m.AppURL = strings.TrimRight(r.get("APP_URL"), "/")
+	if u, err := url.Parse(m.AppURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		r.bad("APP_URL", "must be an http(s) base URL without query or fragment, e.g. https://app.example.com, not %q", m.AppURL)
+	}
+	var err error
+	if m.Templates, err = mailer.LoadTemplates(r.get("MAIL_TEMPLATES_DIR")); err != nil {
+		r.bad("MAIL_TEMPLATES_DIR", "%v", err)
+	}
+}
