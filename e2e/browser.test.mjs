@@ -224,6 +224,9 @@ describe('in a browser', () => {
       const me = requests.findLast((r) => /\bme\b/.test(r.postData() ?? ''));
       assert.equal(me.headers()['x-csrf-token'], csrf, 'me sent without the CSRF value');
 
+      // Nothing of the password or the tokens is left in the browser's storage.
+      const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+      assert.ok(!stored.includes(password) && !/eyJ[\w-]+\./.test(stored), `the playground stored credentials: ${stored.slice(0, 200)}`);
       await page.screenshot({ path: join(artifacts, 'playground-cookies.png'), fullPage: true });
       assert.deepEqual(blocked, [], 'the playground requested other hosts');
       assert.deepEqual(consoleErrors, []);
@@ -250,6 +253,9 @@ describe('in a browser', () => {
         const me = requests.findLast((r) => /\bme\b/.test(r.postData() ?? ''));
         assert.match(me.headers().authorization ?? '', /^Bearer ey/, 'me sent without the token');
 
+        // Nothing of the password or the tokens is left in the browser's storage.
+        const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+        assert.ok(!stored.includes(password) && !/eyJ[\w-]+\./.test(stored), `the playground stored credentials: ${stored.slice(0, 200)}`);
         await page.screenshot({ path: join(artifacts, 'playground-headers.png'), fullPage: true });
         assert.deepEqual(blocked, [], 'the playground requested other hosts');
         assert.deepEqual(consoleErrors, []);

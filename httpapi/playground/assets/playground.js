@@ -145,9 +145,24 @@
     },
   ];
 
+  // Everything GraphiQL would keep in localStorage (tabs with their
+  // variables and headers, history) lives in this page's memory instead:
+  // the LogIn tab's variables hold a password and a typed header may hold a
+  // token, and neither belongs in storage that outlives the page.
+  const entries = new Map();
+  const memoryStorage = {
+    getItem: (k) => (entries.has(k) ? entries.get(k) : null),
+    setItem: (k, v) => { entries.set(k, String(v)); },
+    removeItem: (k) => { entries.delete(k); },
+    clear: () => entries.clear(),
+    key: (i) => Array.from(entries.keys())[i] ?? null,
+    get length() { return entries.size; },
+  };
+
   ReactDOM.createRoot(root).render(
     h(GraphiQL, {
       fetcher,
+      storage: memoryStorage,
       defaultTabs,
       defaultEditorToolsVisibility: 'variables',
       isHeadersEditorEnabled: true,
