@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -33,12 +32,7 @@ func (s *testServer) doWithin(t *testing.T, query string) *gqlResponse {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := &gqlResponse{Status: resp.StatusCode}
-	if err := json.Unmarshal(raw, out); err != nil {
-		t.Fatalf("status %d, body not JSON: %s", resp.StatusCode, raw)
-	}
+	out, _ := decodeGQL(t, resp)
 	return out
 }
 

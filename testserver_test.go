@@ -162,13 +162,21 @@ func (s *testServer) send(t *testing.T, req *http.Request) *gqlResponse {
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, _ := decodeGQL(t, resp)
+	return out
+}
+
+// decodeGQL reads and closes a GraphQL answer, failing the test unless it
+// is JSON; it returns the raw body too, for tests that look at its bytes.
+func decodeGQL(t *testing.T, resp *http.Response) (*gqlResponse, []byte) {
+	t.Helper()
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	out := &gqlResponse{Status: resp.StatusCode}
 	if err := json.Unmarshal(raw, out); err != nil {
 		t.Fatalf("status %d, body not JSON: %s", resp.StatusCode, raw)
 	}
-	return out
+	return out, raw
 }
 
 // ok fails the test unless r has no errors, and returns its data.
