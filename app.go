@@ -161,6 +161,8 @@ func serviceOptions(cfg *config, log *slog.Logger) auth.ServiceOptions {
 	return auth.ServiceOptions{
 		ReuseGrace: cfg.ReuseGrace, RateLimits: cfg.RateLimits, AuditRetention: cfg.AuditRetention,
 		Logger: log, BindCSRF: cfg.Transport.Cookies,
+		Links:                auth.LinkOptions{AppURL: cfg.Mail.AppURL, VerifyTTL: cfg.Mail.VerifyTTL, ResetTTL: cfg.Mail.ResetTTL},
+		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 	}
 }
 

@@ -17,10 +17,13 @@ func (a *app) initMailer() error {
 	if a.cfg.Mail.SMTPURL == "" {
 		a.log.Info("SMTP_URL unset: mail is written to the log, not sent")
 	}
-	a.mailer = &mailer.Sender{Outbox: a.store, Templates: a.cfg.Mail.Templates, Transport: tr, From: a.cfg.Mail.From, Log: a.log}
+	// A mail older than its longest-lived link carries only dead links.
+	maxAge := max(a.cfg.Mail.VerifyTTL, a.cfg.Mail.ResetTTL)
+	a.mailer = &mailer.Sender{Outbox: a.store, Templates: a.cfg.Mail.Templates, Transport: tr, From: a.cfg.Mail.From, Log: a.log,
+		MaxAge: maxAge}
 	a.metrics.ObserveMail(func() metrics.MailStats {
 		st := a.mailer.Stats()
-		ms := metrics.MailStats{Queued: st.Queued, Retrying: st.Retrying, Sent: st.Sent, Failed: st.Failed}
+		ms := metrics.MailStats{Queued: st.Queued, Retrying: st.Retrying, Sent: st.Sent, Failed: st.Failed, Abandoned: st.Abandoned}
 		if !st.OldestQueued.IsZero() {
 			ms.OldestAge = time.Since(st.OldestQueued)
 		}

@@ -69,10 +69,13 @@ var settings = []setting{
 	{"CACHE_RESYNC_INTERVAL", "", "how often the cache re-reads recent changes; default 30s on PostgreSQL (where NOTIFY is the fast path), 1s on SQLite (catches CLI changes)"},
 	{"PRUNE_INTERVAL", "10m", "how often expired sessions, revocations, throttles and old audit events are deleted"},
 	{"AUDIT_RETENTION", "2160h", "how long audit events are kept (90 days); 0 keeps them forever"},
-	{"SMTP_URL", "", "where mail is sent: smtp://user:pass@host:587 (STARTTLS required with credentials), smtps://user:pass@host:465 (implicit TLS), smtp://host:PORT without credentials (a local relay: STARTTLS when offered); unset: each mail is written to the log with its link (development)"},
+	{"SMTP_URL", "", "where mail is sent: smtp://user:pass@host:587 (STARTTLS required with credentials), smtps://user:pass@host:465 (implicit TLS), smtp://host:PORT without credentials (a local relay: STARTTLS when offered); unset: each mail is written to the log with its link (development; required when APP_ENV=production)"},
 	{"SMTP_URL_FILE", "", "file holding SMTP_URL (instead of SMTP_URL), as it carries the SMTP password"},
 	{"MAIL_FROM", "gqlauth <noreply@localhost>", "From address of the mail the server sends"},
 	{"APP_URL", "http://localhost:5173", "the frontend's base URL; mailed links are APP_URL/verify-email?token=..., APP_URL/reset-password?token=..., APP_URL/confirm-email-change?token=..."},
+	{"VERIFY_TOKEN_TTL", "24h", "lifetime of a mailed email-verification link"},
+	{"RESET_TOKEN_TTL", "30m", "lifetime of a mailed password-reset or email-change link"},
+	{"REQUIRE_VERIFIED_EMAIL", "false", "true: login (after the password check) and register refuse accounts whose address is not verified, with EMAIL_NOT_VERIFIED"},
 	{"MAIL_TEMPLATES_DIR", "", "directory whose NAME.subject, NAME.txt and NAME.html files replace the built-in mail templates (NAME: verify-email, reset-password, confirm-email-change, email-changed)"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
 	{"METRICS", "true", "serve Prometheus metrics at /metrics"},
@@ -121,6 +124,8 @@ type config struct {
 	LogLevel        slog.Level
 	LogJSON         bool
 	Mail            mailConfig
+	// RequireVerifiedEmail refuses logins of unverified accounts.
+	RequireVerifiedEmail bool
 }
 
 // loadConfig reads every setting and reports every problem at once, one

@@ -34,9 +34,16 @@ type Accounts struct {
 	issue    *issuer
 	audit    *auditor
 	now      func() time.Time
+	links    *links
+	// requireVerified refuses logins to accounts whose address is not
+	// verified (REQUIRE_VERIFIED_EMAIL).
+	requireVerified bool
 }
 
-// Register creates a USER account and logs it in with a fresh token.
+// Register creates a USER account, mails a link to verify its address,
+// and logs it in with a fresh token. When verified addresses are required
+// it opens no session: the account and its link are committed, and the
+// answer is EMAIL_NOT_VERIFIED, the same a login would give.
 func (a *Accounts) Register(ctx context.Context, email, password string) (*AuthResult, error) {
 	u, err := a.newUser(ctx, "input.", email, password, RoleUser, func(email string) error {
 		return a.throttle.Take(ctx, a.throttle.IP(ctx, "register"), a.throttle.Account("register", email))
@@ -49,13 +56,23 @@ func (a *Accounts) Register(ctx context.Context, email, password string) (*AuthR
 		if err := insertUser(ctx, q, u); err != nil {
 			return err
 		}
-		if res, err = a.issue.openSession(ctx, q, u, u.CreatedAt); err != nil {
+		if err := a.links.send(ctx, q, u, PurposeVerifyEmail, u.Email, u.CreatedAt); err != nil {
 			return err
 		}
-		return q.AddAuditEvent(ctx, a.audit.event(ctx, EventRegister, u.ID, u.Email, ""))
+		if err := q.AddAuditEvent(ctx, a.audit.event(ctx, EventRegister, u.ID, u.Email, "")); err != nil {
+			return err
+		}
+		if a.requireVerified {
+			return nil
+		}
+		res, err = a.issue.openSession(ctx, q, u, u.CreatedAt)
+		return err
 	})
 	if err != nil {
 		return nil, wrap(err)
+	}
+	if res == nil {
+		return nil, errEmailNotVerified
 	}
 	return res, nil
 }
@@ -146,6 +163,11 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (*AuthResu
 		a.throttle.Reset(ctx, account)
 		a.audit.record(ctx, EventLoginFailed, u.ID, email, "account disabled")
 		return nil, errAccountDisabled
+	}
+	if a.requireVerified && !u.EmailVerified() {
+		a.throttle.Reset(ctx, account)
+		a.audit.record(ctx, EventLoginFailed, u.ID, email, "email not verified")
+		return nil, errEmailNotVerified
 	}
 	newHash := ""
 	if rehash {

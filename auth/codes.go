@@ -14,6 +14,7 @@ const (
 	CodeInvalidCredentials Code = "INVALID_CREDENTIALS"
 	CodeEmailTaken         Code = "EMAIL_TAKEN"
 	CodeAccountDisabled    Code = "ACCOUNT_DISABLED"
+	CodeEmailNotVerified   Code = "EMAIL_NOT_VERIFIED"
 	CodeBadUserInput       Code = "BAD_USER_INPUT"
 	CodeRateLimited        Code = "RATE_LIMITED"
 	CodeInternal           Code = "INTERNAL_SERVER_ERROR"
@@ -46,7 +47,7 @@ const (
 // Codes lists every code a client can see.
 var Codes = []Code{
 	CodeUnauthenticated, CodeForbidden, CodeFreshTokenRequired, CodeInvalidCredentials,
-	CodeEmailTaken, CodeAccountDisabled, CodeBadUserInput, CodeRateLimited, CodeInternal,
+	CodeEmailTaken, CodeAccountDisabled, CodeEmailNotVerified, CodeBadUserInput, CodeRateLimited, CodeInternal,
 	CodeUnavailable,
 	CodeQueryTooLarge, CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
 	CodeOperationTimeout, CodeIntrospectionDisabled,

@@ -23,10 +23,16 @@ type User struct {
 	CreatedAt    time.Time  `db:"created_at"`
 	UpdatedAt    time.Time  `db:"updated_at"`
 	DisabledAt   *time.Time `db:"disabled_at"` // nil while the account is enabled
+	// EmailVerifiedAt is when the account proved it receives mail at
+	// Email (by a link); nil until then.
+	EmailVerifiedAt *time.Time `db:"email_verified_at"`
 }
 
 // Disabled reports whether the account is disabled.
 func (u *User) Disabled() bool { return u.DisabledAt != nil }
+
+// EmailVerified reports whether the account's address is verified.
+func (u *User) EmailVerified() bool { return u.EmailVerifiedAt != nil }
 
 // Session is one login: the chain of refresh tokens that descends from it.
 // RefreshJTI is the only refresh token that may be used next; PrevRefreshJTI
@@ -68,6 +74,14 @@ const (
 	EventUserEnabled     EventType = "user_enabled"
 	EventSessionsRevoked EventType = "sessions_revoked"
 	EventSessionRevoked  EventType = "session_revoked"
+	// The email lifecycle.
+	EventVerificationSent   EventType = "verification_email_sent"
+	EventEmailVerified      EventType = "email_verified"
+	EventPasswordResetAsked EventType = "password_reset_requested"
+	EventPasswordReset      EventType = "password_reset"
+	EventEmailChangeAsked   EventType = "email_change_requested"
+	EventEmailChanged       EventType = "email_changed"
+	EventLinkTokenRejected  EventType = "link_token_rejected"
 )
 
 // AuditEvent is one row of the audit log. UserID is empty when the event
@@ -100,6 +114,7 @@ type Stats struct {
 	RevokedTokens       int
 	LoginsLast24h       int
 	FailedLoginsLast24h int
+	UnverifiedUsers     int
 }
 
 // TokenState is what the database says about an access token's subject,

@@ -31,6 +31,19 @@ func RequireFresh(p *Principal) error {
 	return nil
 }
 
+// RequireVerified returns EMAIL_NOT_VERIFIED unless the caller's account
+// has proved its address (the schema's @verified). The operator has no
+// address and passes.
+func RequireVerified(p *Principal) error {
+	if p == nil {
+		return Unauthenticated(ReasonTokenMissing)
+	}
+	if !p.operator && !p.User.EmailVerified() {
+		return errEmailNotVerified
+	}
+	return nil
+}
+
 // RequireAdmin is the rule for reading what only administrators see (the
 // schema's `@hasRole(role: ADMIN)`): the user list, the audit log.
 func RequireAdmin(p *Principal) error { return RequireRole(p, RoleAdmin) }

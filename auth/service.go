@@ -13,10 +13,15 @@ type Service struct {
 	Accounts *Accounts
 	Sessions *Sessions
 	Admin    *Admin
-	Throttle *Throttle
-	Keys     *Keyring
-	Pruner   *Pruner
-	Tokens   *Tokens
+	// The email lifecycle: verify an address, reset a forgotten
+	// password, change the address.
+	Verification *Verification
+	Recovery     *Recovery
+	EmailChange  *EmailChange
+	Throttle     *Throttle
+	Keys         *Keyring
+	Pruner       *Pruner
+	Tokens       *Tokens
 }
 
 // Store is the persistence of all the use cases together: each declares
@@ -33,6 +38,7 @@ type Store interface {
 	keyStore
 	pruneStore
 	auditStore
+	linkStore
 }
 
 // ServiceOptions are the Service's tunables; zero values take defaults.
@@ -46,7 +52,15 @@ type ServiceOptions struct {
 	// BindCSRF binds a double-submit value to every token pair, for
 	// clients that receive their tokens in cookies.
 	BindCSRF bool
-	Logger   *slog.Logger
+	// Links configure mailed links (base URL, lifetimes).
+	Links LinkOptions
+	// RequireVerifiedEmail makes login (and register) refuse accounts
+	// whose address is not verified, with EMAIL_NOT_VERIFIED.
+	RequireVerifiedEmail bool
+	// ResetRequestFloor is how long requestPasswordReset takes at least
+	// (DefaultResetRequestFloor when zero).
+	ResetRequestFloor time.Duration
+	Logger            *slog.Logger
 	// Now is the clock of every use case (tests pass a fake one).
 	Now func() time.Time
 }
@@ -70,10 +84,20 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 	guard := NewGuard(store, now)
 	throttle := &Throttle{store: store, limits: opts.RateLimits, audit: audit, log: log, now: now}
 	issue := &issuer{tokens: tokens, bindCSRF: opts.BindCSRF}
-	accounts := &Accounts{store: store, guard: guard, hasher: hasher, throttle: throttle, issue: issue, audit: audit, now: now}
+	links := newLinks(store, opts.Links)
+	accounts := &Accounts{store: store, guard: guard, hasher: hasher, throttle: throttle, issue: issue, audit: audit, now: now,
+		links: links, requireVerified: opts.RequireVerifiedEmail}
+	floor := opts.ResetRequestFloor
+	if floor <= 0 {
+		floor = DefaultResetRequestFloor
+	}
 	return &Service{
-		Guard:    guard,
-		Accounts: accounts,
+		Guard:        guard,
+		Accounts:     accounts,
+		Verification: &Verification{store: store, guard: guard, throttle: throttle, links: links, audit: audit, now: now},
+		Recovery: &Recovery{store: store, hasher: hasher, throttle: throttle, links: links, audit: audit, log: log, now: now,
+			floor: floor, sleep: sleepCtx},
+		EmailChange: &EmailChange{store: store, guard: guard, throttle: throttle, links: links, audit: audit, now: now},
 		Sessions: &Sessions{store: store, guard: guard, throttle: throttle, issue: issue, tokens: tokens,
 			audit: audit, log: log, now: now, reuseGrace: grace},
 		Admin:    &Admin{store: store, guard: guard, accounts: accounts, audit: audit, now: now},

@@ -48,6 +48,25 @@ type Queries interface {
 	// ThrottleReset forgets a throttle counter.
 	ThrottleReset(ctx context.Context, key string) error
 
+	// SetEmailVerified marks a user's address verified (keeping the first
+	// time); ErrNotFound when there is no such user.
+	SetEmailVerified(ctx context.Context, userID string, now time.Time) error
+	// SetEmail switches a user to a new address, verified at now;
+	// ErrDuplicateEmail when another account holds it.
+	SetEmail(ctx context.Context, userID, email string, now time.Time) error
+
+	// CreateLinkToken stores a mailed link's token.
+	CreateLinkToken(ctx context.Context, t *LinkToken) error
+	// DeleteLinkTokens drops a user's unused tokens of purpose (of every
+	// purpose when purpose is empty).
+	DeleteLinkTokens(ctx context.Context, userID string, purpose LinkPurpose) error
+	// UseLinkToken marks the unused, unexpired token with hash and purpose
+	// used at now, atomically, and returns it; ErrNotFound when there is
+	// no such usable token.
+	UseLinkToken(ctx context.Context, hash string, purpose LinkPurpose, now time.Time) (*LinkToken, error)
+	// LinkToken reads a token by its hash; ErrNotFound when absent.
+	LinkToken(ctx context.Context, hash string) (*LinkToken, error)
+
 	// EnqueueMail puts m in the outbox, due at now; it commits or rolls
 	// back with the rest of the transaction.
 	EnqueueMail(ctx context.Context, m *Mail, now time.Time) error

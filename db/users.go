@@ -11,12 +11,12 @@ import (
 
 var errNotFound = auth.ErrNotFound
 
-const userCols = `id, email, password_hash, role, created_at, updated_at, disabled_at`
+const userCols = `id, email, password_hash, role, created_at, updated_at, disabled_at, email_verified_at`
 
 // CreateUser inserts u.
 func (q queries) CreateUser(ctx context.Context, u *auth.User) error {
-	_, err := q.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt))
+	_, err := q.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt), utcPtr(u.EmailVerifiedAt))
 	if isUniqueViolation(err) {
 		return auth.ErrDuplicateEmail
 	}
@@ -103,11 +103,30 @@ func (q queries) ListUsers(ctx context.Context, page auth.UserPage) ([]auth.User
 	return users, nil
 }
 
+// SetEmailVerified marks a user's address verified at now; a second call
+// keeps the first time.
+func (q queries) SetEmailVerified(ctx context.Context, userID string, now time.Time) error {
+	return q.updateOne(ctx, "set email verified",
+		`UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?), updated_at = ? WHERE id = ?`, now.UTC(), now.UTC(), userID)
+}
+
+// SetEmail switches a user to a new, verified address; ErrDuplicateEmail
+// when another account holds it.
+func (q queries) SetEmail(ctx context.Context, userID, email string, now time.Time) error {
+	err := q.updateOne(ctx, "set email", `UPDATE users SET email = ?, email_verified_at = ?, updated_at = ? WHERE id = ?`,
+		email, now.UTC(), now.UTC(), userID)
+	if isUniqueViolation(err) {
+		return auth.ErrDuplicateEmail
+	}
+	return err
+}
+
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func utcUser(u *auth.User) *auth.User {
 	u.CreatedAt, u.UpdatedAt, u.DisabledAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt)
+	u.EmailVerifiedAt = utcPtr(u.EmailVerifiedAt)
 	return u
 }

@@ -12,7 +12,8 @@ import (
 // that the auth package knows nothing of GraphQL.
 
 func user(u *auth.User) *model.User {
-	return &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt, Disabled: u.Disabled()}
+	return &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt, Disabled: u.Disabled(),
+		EmailVerified: u.EmailVerified()}
 }
 
 // authPayload hands an issued token pair to the client: through the
@@ -63,7 +64,7 @@ func sessions(ss []auth.SessionView) []model.Session {
 func adminStats(s *auth.Stats) *model.AdminStats {
 	return &model.AdminStats{
 		Users: s.Users, Admins: s.Admins, ActiveSessions: s.ActiveSessions, RevokedTokens: s.RevokedTokens,
-		LoginsLast24h: s.LoginsLast24h, FailedLoginsLast24h: s.FailedLoginsLast24h,
+		LoginsLast24h: s.LoginsLast24h, FailedLoginsLast24h: s.FailedLoginsLast24h, UnverifiedUsers: s.UnverifiedUsers,
 	}
 }
 

@@ -122,14 +122,14 @@ func TestSMTPDelivery(t *testing.T) {
 	}
 }
 
-// TestSMTPRefusedThenAccepted: a server answering 451 and then 554 makes
-// the sender back off and retry (the mail stays queued, counted as
+// TestSMTPRefusedThenAccepted: a server answering 451 and then 452 (both
+// temporary) makes the sender back off and retry (the mail stays queued, counted as
 // retrying); once the server accepts, the mail is delivered exactly once.
 func TestSMTPRefusedThenAccepted(t *testing.T) {
 	srv := mailtest.Start(t)
 	srv.Refuse = []error{
 		&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"},
-		&smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 3, 0}, Message: "transaction failed"},
+		&smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "insufficient system storage"},
 	}
 	f := newFixture(t, smtpTransport(t, srv))
 	f.enqueue(t, "ada@example.com")
@@ -269,4 +269,69 @@ func TestSenderStops(t *testing.T) {
 	go func() { f.sender.Run(c); close(done) }()
 	cancel()
 	<-done
+}
+
+// TestSMTPPermanentRefusalGivesUp: a 550 to one recipient and a 554 to
+// one message are refusals for good: each mail is tried once, given up
+// (logged, counted, no longer queued, never claimed again), and mail to
+// other recipients still goes out.
+func TestSMTPPermanentRefusalGivesUp(t *testing.T) {
+	srv := mailtest.Start(t)
+	srv.RefuseRcpt = map[string]error{"nobody@example.com": &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}}
+	f := newFixture(t, smtpTransport(t, srv))
+	f.enqueue(t, "nobody@example.com")
+	f.enqueue(t, "ada@example.com")
+	if n := f.sender.Drain(ctx); n != 1 {
+		t.Fatalf("delivered %d, want 1 (ada's); log:\n%s", n, f.log)
+	}
+	srv.Refuse = []error{&smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "message refused"}}
+	f.enqueue(t, "bob@example.com")
+	if n := f.sender.Drain(ctx); n != 0 {
+		t.Fatalf("delivered %d of a refused message", n)
+	}
+	for range 3 {
+		f.clock.Add(time.Hour)
+		f.sender.Drain(ctx)
+	}
+	st := f.sender.Stats()
+	if st.Abandoned != 2 || st.Sent != 1 || st.Queued != 0 || st.Failed != 2 {
+		t.Fatalf("stats %+v, want 2 abandoned, 1 sent, none queued, 2 failed attempts", st)
+	}
+	if got := len(srv.Messages()); got != 1 || srv.DataCommands() != 2 {
+		t.Fatalf("%d messages in %d DATA commands, want 1 in 2 (no retry of a refused message)", got, srv.DataCommands())
+	}
+	if !strings.Contains(f.log.String(), "given up") || !strings.Contains(f.log.String(), "550") {
+		t.Fatalf("the give-up is not logged with the reply:\n%s", f.log)
+	}
+}
+
+// TestSenderGivesUpOldMail: with the server down, a mail is retried until
+// it is MaxAge old (its links are dead by then), then given up; a
+// younger mail still goes out when the server returns.
+func TestSenderGivesUpOldMail(t *testing.T) {
+	srv := mailtest.Start(t)
+	f := newFixture(t, smtpTransport(t, srv))
+	f.sender.MaxAge = time.Hour
+	srv.Stop()
+	f.enqueue(t, "old@example.com")
+	f.sender.Drain(ctx)
+	f.clock.Add(50 * time.Minute)
+	f.enqueue(t, "young@example.com")
+	f.sender.Drain(ctx)
+	if st := f.sender.Stats(); st.Abandoned != 0 || st.Queued != 2 {
+		t.Fatalf("before MaxAge: %+v", st)
+	}
+	f.clock.Add(10 * time.Minute)
+	f.sender.Drain(ctx)
+	if st := f.sender.Stats(); st.Abandoned != 1 || st.Queued != 1 {
+		t.Fatalf("at MaxAge: %+v, want the old mail given up and the young one queued", st)
+	}
+	srv.Restart()
+	f.clock.Add(time.Minute)
+	if n := f.sender.Drain(ctx); n != 1 {
+		t.Fatalf("delivered %d after the server came back", n)
+	}
+	if msgs := srv.Messages(); len(msgs) != 1 || msgs[0].To != "young@example.com" {
+		t.Fatalf("received %+v, want only young@", msgs)
+	}
 }

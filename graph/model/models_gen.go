@@ -18,6 +18,8 @@ type AdminStats struct {
 	RevokedTokens       int `json:"revokedTokens"`
 	LoginsLast24h       int `json:"loginsLast24h"`
 	FailedLoginsLast24h int `json:"failedLoginsLast24h"`
+	// Accounts whose address is not verified.
+	UnverifiedUsers int `json:"unverifiedUsers"`
 }
 
 // A security event: logins, logouts, refresh reuse, password and role changes, rate-limit refusals.
@@ -107,6 +109,8 @@ type User struct {
 	CreatedAt time.Time `json:"createdAt"`
 	// A disabled account cannot log in or refresh.
 	Disabled bool `json:"disabled"`
+	// Whether the account proved, by a mailed link, that it receives mail at its address.
+	EmailVerified bool `json:"emailVerified"`
 }
 
 func (User) IsEntity() {}

@@ -38,6 +38,9 @@ type Server struct {
 	// Refuse are returned by DATA, in turn, before the server accepts
 	// (e.g. &smtp.SMTPError{Code: 451, ...}).
 	Refuse []error
+	// RefuseRcpt maps recipient addresses to the error RCPT TO answers
+	// for them, every time (e.g. 550 for a mailbox that does not exist).
+	RefuseRcpt map[string]error
 	// CutData counts DATA sessions to cut mid-message, stopping the
 	// server as if it crashed; Restart brings it back.
 	CutData int
@@ -169,6 +172,12 @@ func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.s.mu.Lock()
+	refuse := x.s.RefuseRcpt[to]
+	x.s.mu.Unlock()
+	if refuse != nil {
+		return refuse
+	}
 	x.to = to
 	return nil
 }
