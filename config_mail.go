@@ -42,8 +42,8 @@ func readMail(r *envReader, c *config) {
 	if u, err := url.Parse(m.AppURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		r.bad("APP_URL", "must be an http(s) base URL without query or fragment, e.g. https://app.example.com, not %q", m.AppURL)
 	}
-	m.VerifyTTL = r.duration("VERIFY_TOKEN_TTL", time.Minute)
-	m.ResetTTL = r.duration("RESET_TOKEN_TTL", time.Minute)
+	m.VerifyTTL = r.duration("VERIFY_TOKEN_TTL", time.Second)
+	m.ResetTTL = r.duration("RESET_TOKEN_TTL", time.Second)
 	c.RequireVerifiedEmail = r.boolean("REQUIRE_VERIFIED_EMAIL", false)
 	var err error
 	if m.Templates, err = mailer.LoadTemplates(r.get("MAIL_TEMPLATES_DIR")); err != nil {

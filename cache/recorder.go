@@ -31,6 +31,14 @@ func (r recorder) SetUserDisabled(ctx context.Context, userID string, disabled b
 	return r.then(r.Queries.SetUserDisabled(ctx, userID, disabled, now), db.ChangeUser, userID)
 }
 
+func (r recorder) SetEmailVerified(ctx context.Context, userID string, now time.Time) error {
+	return r.then(r.Queries.SetEmailVerified(ctx, userID, now), db.ChangeUser, userID)
+}
+
+func (r recorder) SetEmail(ctx context.Context, userID, email string, now time.Time) error {
+	return r.then(r.Queries.SetEmail(ctx, userID, email, now), db.ChangeUser, userID)
+}
+
 func (r recorder) RevokeSession(ctx context.Context, id string, now time.Time) error {
 	return r.then(r.Queries.RevokeSession(ctx, id, now), db.ChangeSession, id)
 }

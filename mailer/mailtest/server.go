@@ -47,6 +47,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	srv      *smtp.Server
+	l        net.Listener // closed by Stop too: Serve may not have taken it yet
 	msgs     []Received
 	arrived  chan struct{} // closed and replaced on each message
 	attempts int           // DATA commands seen
@@ -76,7 +77,7 @@ func (s *Server) start(addr string) {
 	// refuse to use it.
 	srv.AllowInsecureAuth = true
 	s.mu.Lock()
-	s.srv, s.Addr = srv, l.Addr().String()
+	s.srv, s.l, s.Addr = srv, l, l.Addr().String()
 	s.mu.Unlock()
 	go srv.Serve(l) //nolint:errcheck // ends with Close
 }
@@ -84,11 +85,12 @@ func (s *Server) start(addr string) {
 // Stop closes the listener and every session: the server is gone.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
+	srv, l := s.srv, s.l
+	s.srv, s.l = nil, nil
 	s.mu.Unlock()
 	if srv != nil {
 		srv.Close()
+		l.Close()
 	}
 }
 

@@ -3,6 +3,11 @@
 -- Accounts that existed before start unverified.
 ALTER TABLE users ADD COLUMN email_verified_at TIMESTAMPTZ;
 
+-- A replica's cached user must hear of a verification too.
+DROP TRIGGER users_changed ON users;
+CREATE TRIGGER users_changed AFTER UPDATE OF role, disabled_at, password_hash, email, email_verified_at ON users
+    FOR EACH ROW EXECUTE FUNCTION gqlauth_notify_change();
+
 -- Links mailed to verify an address, reset a password or change the
 -- address. Only a SHA-256 of the random token is kept, so a copy of this
 -- table does not hold working links. A token is bound to its purpose and
@@ -26,4 +31,7 @@ ALTER TABLE mail_outbox ADD COLUMN abandoned_at TIMESTAMPTZ;
 -- +goose Down
 ALTER TABLE mail_outbox DROP COLUMN abandoned_at;
 DROP TABLE link_tokens;
+DROP TRIGGER users_changed ON users;
+CREATE TRIGGER users_changed AFTER UPDATE OF role, disabled_at, password_hash, email ON users
+    FOR EACH ROW EXECUTE FUNCTION gqlauth_notify_change();
 ALTER TABLE users DROP COLUMN email_verified_at;
