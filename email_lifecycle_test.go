@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gqlauth/gqlauth/db"
 	"github.com/gqlauth/gqlauth/mailer/mailtest"
 )
 
@@ -152,6 +158,26 @@ func TestEmailVerification(t *testing.T) {
 			t.Fatalf("after user verify: %v", st)
 		}
 		box.quiet(t)
+		// The database holds only SHA-256 hashes of link tokens.
+		store, err := db.Open(context.Background(), dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		var hashes []string
+		if err := store.DB().SelectContext(context.Background(), &hashes, `SELECT token_hash FROM link_tokens`); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := base64.RawURLEncoding.DecodeString(second)
+		sum := sha256.Sum256(raw)
+		if !slices.Contains(hashes, hex.EncodeToString(sum[:])) {
+			t.Fatalf("the used link's SHA-256 is not among %v", hashes)
+		}
+		for _, h := range hashes {
+			if h == first || h == second {
+				t.Fatal("a link token is stored as it is")
+			}
+		}
 		// The server never logs a link's token.
 		for _, tok := range []string{first, second} {
 			if strings.Contains(s.stderr.String(), tok) {
