@@ -200,12 +200,7 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (*AuthResu
 // ChangePassword replaces the caller's password after checking the current
 // one, and ends every other session of the caller. It needs a fresh token.
 func (a *Accounts) ChangePassword(ctx context.Context, current, next string) error {
-	p, err := a.guard.authorize(ctx, func(p *Principal) error {
-		if err := requireSession(p); err != nil {
-			return err
-		}
-		return RequireFresh(p)
-	})
+	p, err := a.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return err
 	}

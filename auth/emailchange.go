@@ -25,12 +25,7 @@ type EmailChange struct {
 // with EMAIL_TAKEN, as register does, so it tells nothing register does
 // not.
 func (c *EmailChange) Request(ctx context.Context, newEmail string) error {
-	p, err := c.guard.authorize(ctx, func(p *Principal) error {
-		if err := requireSession(p); err != nil {
-			return err
-		}
-		return RequireFresh(p)
-	})
+	p, err := c.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return err
 	}

@@ -72,6 +72,15 @@ func requireSession(p *Principal) error {
 	return nil
 }
 
+// requireFreshSession is the rule of changes to the caller's own
+// credentials (password, address): their own session, proved just now.
+func requireFreshSession(p *Principal) error {
+	if err := requireSession(p); err != nil {
+		return err
+	}
+	return RequireFresh(p)
+}
+
 // AsOperator marks ctx as acting on the authority of the command-line
 // operator, who talks to the database directly and so holds every right:
 // an ADMIN whose proof is always fresh, with no user row, session or
