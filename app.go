@@ -182,6 +182,7 @@ func newTokens(ctx context.Context, cfg *config, log *slog.Logger, store *db.Sto
 	return auth.NewTokens(auth.TokenConfig{
 		Key: key, Issuer: cfg.Issuer, Audience: cfg.Audience,
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Leeway: cfg.Leeway,
+		Shaper: cfg.Claims,
 	}, nil)
 }
 

@@ -34,6 +34,10 @@ var settings = []setting{
 	{"JWT_LEEWAY", "30s", "clock skew tolerated on exp, nbf and iat: a token is accepted until exp plus this"},
 	{"ACCESS_TOKEN_TTL", "15m", "access token lifetime; accepted for up to this plus JWT_LEEWAY, so it must be longer than JWT_LEEWAY"},
 	{"REFRESH_TOKEN_TTL", "720h", "refresh token lifetime (30 days); a session ends after this long unused"},
+	{"ROLE_SCOPES", "", "the scope claim of each role's access tokens, for a router's @requiresScopes: ROLE=scope scope;ROLE=scope; default USER=user:read user:write;ADMIN=user:read user:write admin"},
+	{"CLAIMS_TEMPLATE", "", "JSON object of extra access-token claims whose strings are Go templates over the user (.ID, .Email, .Role, .Verified, .Claims; functions lower, upper), e.g. Hasura's {\"https://hasura.io/jwt/claims\": {\"x-hasura-user-id\": \"{{.ID}}\", \"x-hasura-default-role\": \"{{.Role | lower}}\"}}; reserved claims refused"},
+	{"CLAIMS_TEMPLATE_FILE", "", "file holding CLAIMS_TEMPLATE (instead of CLAIMS_TEMPLATE)"},
+	{"CLAIMS_NAMESPACE", "app_metadata", "the access-token claim holding a user's customClaims (set by setUserClaims); empty: custom claims are not issued"},
 	{"REFRESH_REUSE_GRACE", "10s", "how long a consumed refresh token may be retried before reuse ends the session; 0 disables"},
 	{"ARGON2_MEMORY_KIB", "19456", "argon2id memory per hash in KiB (OWASP: 19 MiB)"},
 	{"ARGON2_TIME", "2", "argon2id iterations"},
@@ -93,6 +97,7 @@ type config struct {
 	Production      bool
 	JWTSecret       []byte
 	SigningKey      *auth.SigningKey // nil: HS256 with JWTSecret
+	Claims          *auth.ClaimShaper // scope, CLAIMS_TEMPLATE, custom claims
 	Transport       httpapi.Transport
 	Issuer          string
 	Audience        string
@@ -135,7 +140,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (*config, error) {
 	c := &config{}
 	r := &envReader{getenv: getenv}
-	for _, read := range []func(*envReader, *config){readServer, readTokens, readTransport, readEdge, readHashing, readRuntime, readMail} {
+	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail} {
 		read(r, c)
 	}
 	if len(r.problems) > 0 {

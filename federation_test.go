@@ -23,7 +23,7 @@ func TestFederationServiceSDLWithoutIntrospection(t *testing.T) {
 		s := startServer(t, testEnv(sqliteURL(t), env))
 		sdl, _ := ok(t, s.do(t, "", `query __ApolloGetServiceDefinition__ { _service { sdl } }`, nil))["_service"].(map[string]any)["sdl"].(string)
 		for _, want := range []string{
-			`@link(url: "https://specs.apollo.dev/federation/v2.3"`,
+			`@link(url: "https://specs.apollo.dev/federation/v2.5"`, `@requiresScopes(scopes: [["admin"]])`, `@authenticated`,
 			`type User @key(fields: "id")`,
 			`email: String!`,
 		} {

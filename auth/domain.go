@@ -1,6 +1,9 @@
 package auth
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Role is a user's authorization level.
 type Role string
@@ -26,6 +29,28 @@ type User struct {
 	// EmailVerifiedAt is when the account proved it receives mail at
 	// Email (by a link); nil until then.
 	EmailVerifiedAt *time.Time `db:"email_verified_at"`
+	// CustomClaims is a JSON object an administrator set (setUserClaims),
+	// issued in access tokens under CLAIMS_NAMESPACE; nil when none.
+	CustomClaims RawJSON `db:"custom_claims"`
+}
+
+// RawJSON is a JSON document as stored; nil when there is none (a NULL
+// column, which json.RawMessage cannot be scanned from).
+type RawJSON []byte
+
+// Scan reads a nullable text or bytes column.
+func (r *RawJSON) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*r = nil
+	case []byte:
+		*r = append(RawJSON(nil), v...)
+	case string:
+		*r = RawJSON(v)
+	default:
+		return fmt.Errorf("RawJSON: cannot scan %T", src)
+	}
+	return nil
 }
 
 // Disabled reports whether the account is disabled.
@@ -82,6 +107,8 @@ const (
 	EventEmailChangeAsked   EventType = "email_change_requested"
 	EventEmailChanged       EventType = "email_changed"
 	EventLinkTokenRejected  EventType = "link_token_rejected"
+	// An administrator changed a user's custom claims.
+	EventClaimsChanged EventType = "claims_changed"
 )
 
 // AuditEvent is one row of the audit log. UserID is empty when the event

@@ -55,6 +55,10 @@ type Queries interface {
 	// ErrDuplicateEmail when another account holds it.
 	SetEmail(ctx context.Context, userID, email string, now time.Time) error
 
+	// SetUserClaims replaces a user's custom claims (nil clears them);
+	// ErrNotFound when there is no such user.
+	SetUserClaims(ctx context.Context, userID string, claims RawJSON, now time.Time) error
+
 	// CreateLinkToken stores a mailed link's token.
 	CreateLinkToken(ctx context.Context, t *LinkToken) error
 	// DeleteLinkTokens drops a user's unused tokens of purpose (of every

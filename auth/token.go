@@ -41,6 +41,12 @@ type Claims struct {
 	// cookies: a cookie-borne token is accepted only with this value in
 	// the X-CSRF-Token header, which another site cannot read or forge.
 	CSRF string `json:"csrf,omitempty"`
+	// Scope is the space-separated scopes of the user's role (access
+	// tokens only), for a router's @requiresScopes.
+	Scope string `json:"scope,omitempty"`
+	// Extra are claims shaped by CLAIMS_TEMPLATE and customClaims (access
+	// tokens only): issued, never read back (see MarshalJSON).
+	Extra map[string]any `json:"-"`
 }
 
 // TokenConfig configures issuing and verification.
@@ -53,6 +59,9 @@ type TokenConfig struct {
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
 	Leeway     time.Duration // clock skew tolerated on exp, nbf and iat
+	// Shaper adds the scope and custom claims to access tokens (nil:
+	// none).
+	Shaper *ClaimShaper
 	// VerifiedCache bounds how many verified access tokens are remembered,
 	// so that a client's next request with the same token skips decoding
 	// and signature checking (the lifetimes are checked again every
@@ -267,6 +276,14 @@ func (t *Tokens) Issue(typ TokenType, user *User, sid, jti, csrf string, fresh b
 	if jti == "" {
 		jti = NewID()
 	}
+	var scope string
+	var extra map[string]any
+	if typ == AccessToken {
+		var err error
+		if scope, extra, err = t.cfg.Shaper.extra(user); err != nil {
+			return nil, err
+		}
+	}
 	now := t.now()
 	c := &Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -283,6 +300,8 @@ func (t *Tokens) Issue(typ TokenType, user *User, sid, jti, csrf string, fresh b
 		Type:      typ,
 		Fresh:     fresh,
 		CSRF:      csrf,
+		Scope:     scope,
+		Extra:     extra,
 	}
 	tok := jwt.NewWithClaims(t.key.method, c)
 	tok.Header["kid"] = t.key.ID

@@ -39,6 +39,10 @@ func (r recorder) SetEmail(ctx context.Context, userID, email string, now time.T
 	return r.then(r.Queries.SetEmail(ctx, userID, email, now), db.ChangeUser, userID)
 }
 
+func (r recorder) SetUserClaims(ctx context.Context, userID string, claims auth.RawJSON, now time.Time) error {
+	return r.then(r.Queries.SetUserClaims(ctx, userID, claims, now), db.ChangeUser, userID)
+}
+
 func (r recorder) RevokeSession(ctx context.Context, id string, now time.Time) error {
 	return r.then(r.Queries.RevokeSession(ctx, id, now), db.ChangeSession, id)
 }

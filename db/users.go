@@ -11,12 +11,12 @@ import (
 
 var errNotFound = auth.ErrNotFound
 
-const userCols = `id, email, password_hash, role, created_at, updated_at, disabled_at, email_verified_at`
+const userCols = `id, email, password_hash, role, created_at, updated_at, disabled_at, email_verified_at, custom_claims`
 
 // CreateUser inserts u.
 func (q queries) CreateUser(ctx context.Context, u *auth.User) error {
-	_, err := q.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt), utcPtr(u.EmailVerifiedAt))
+	_, err := q.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt), utcPtr(u.EmailVerifiedAt), claimsArg(u.CustomClaims))
 	if isUniqueViolation(err) {
 		return auth.ErrDuplicateEmail
 	}
@@ -119,6 +119,19 @@ func (q queries) SetEmail(ctx context.Context, userID, email string, now time.Ti
 		return auth.ErrDuplicateEmail
 	}
 	return err
+}
+
+// SetUserClaims replaces a user's custom claims (nil clears them).
+func (q queries) SetUserClaims(ctx context.Context, userID string, claims auth.RawJSON, now time.Time) error {
+	return q.updateOne(ctx, "set claims", `UPDATE users SET custom_claims = ?, updated_at = ? WHERE id = ?`, claimsArg(claims), now.UTC(), userID)
+}
+
+// claimsArg stores custom claims as text, or NULL when there are none.
+func claimsArg(c auth.RawJSON) any {
+	if len(c) == 0 {
+		return nil
+	}
+	return string(c)
 }
 
 func escapeLike(s string) string {

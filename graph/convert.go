@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 
 	"github.com/gqlauth/gqlauth/auth"
@@ -12,8 +13,15 @@ import (
 // that the auth package knows nothing of GraphQL.
 
 func user(u *auth.User) *model.User {
-	return &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt, Disabled: u.Disabled(),
+	m := &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt, Disabled: u.Disabled(),
 		EmailVerified: u.EmailVerified()}
+	if len(u.CustomClaims) > 0 {
+		var c any
+		if json.Unmarshal(u.CustomClaims, &c) == nil { // written by SetClaims as valid JSON
+			m.CustomClaims = c
+		}
+	}
+	return m
 }
 
 // authPayload hands an issued token pair to the client: through the

@@ -101,6 +101,7 @@ type ComplexityRoot struct {
 		RevokeSession         func(childComplexity int, id string) int
 		RevokeUserSessions    func(childComplexity int, userID string) int
 		SendVerificationEmail func(childComplexity int) int
+		SetUserClaims         func(childComplexity int, userID string, claims any) int
 		SetUserDisabled       func(childComplexity int, userID string, disabled bool) int
 		SetUserRole           func(childComplexity int, userID string, role model.Role) int
 		VerifyEmail           func(childComplexity int, token string) int
@@ -133,6 +134,7 @@ type ComplexityRoot struct {
 
 	User struct {
 		CreatedAt     func(childComplexity int) int
+		CustomClaims  func(childComplexity int) int
 		Disabled      func(childComplexity int) int
 		Email         func(childComplexity int) int
 		EmailVerified func(childComplexity int) int
@@ -172,6 +174,7 @@ type MutationResolver interface {
 	SetUserRole(ctx context.Context, userID string, role model.Role) (*model.User, error)
 	SetUserDisabled(ctx context.Context, userID string, disabled bool) (*model.User, error)
 	RevokeUserSessions(ctx context.Context, userID string) (int, error)
+	SetUserClaims(ctx context.Context, userID string, claims any) (*model.User, error)
 	SendVerificationEmail(ctx context.Context) (bool, error)
 	VerifyEmail(ctx context.Context, token string) (*model.User, error)
 	RequestPasswordReset(ctx context.Context, email string) (bool, error)
@@ -506,6 +509,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendVerificationEmail(childComplexity), true
+	case "Mutation.setUserClaims":
+		if e.ComplexityRoot.Mutation.SetUserClaims == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setUserClaims_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetUserClaims(childComplexity, args["userId"].(string), args["claims"].(any)), true
 	case "Mutation.setUserDisabled":
 		if e.ComplexityRoot.Mutation.SetUserDisabled == nil {
 			break
@@ -666,6 +680,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.CreatedAt(childComplexity), true
+	case "User.customClaims":
+		if e.ComplexityRoot.User.CustomClaims == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.CustomClaims(childComplexity), true
 	case "User.disabled":
 		if e.ComplexityRoot.User.Disabled == nil {
 			break
@@ -818,8 +838,12 @@ func newExecutionContext(
 
 var sources = []*ast.Source{
 	{Name: "../schema.graphqls", Input: `# An Apollo Federation v2 subgraph: User is an entity, resolved by id for
-# callers who may see it (their own account, or any as ADMIN).
-extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
+# callers who may see it (their own account, or any as ADMIN). Fields
+# also carry Federation's @authenticated and @requiresScopes, so that a
+# router validating this server's JWTs refuses at the edge what the
+# server's own directives would refuse anyway (ADMIN access tokens carry
+# the ` + "`" + `admin` + "`" + ` scope: ROLE_SCOPES).
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])
 
 "Requires a valid, unrevoked access token."
 directive @auth on FIELD_DEFINITION
@@ -835,6 +859,9 @@ directive @verified on FIELD_DEFINITION
 
 "An RFC 3339 timestamp."
 scalar Time
+
+"Any JSON value."
+scalar JSON
 
 "A user's authorization level."
 enum Role {
@@ -852,6 +879,8 @@ type User @key(fields: "id") {
   disabled: Boolean!
   "Whether the account proved, by a mailed link, that it receives mail at its address."
   emailVerified: Boolean!
+  "Claims an administrator set (setUserClaims), issued in the user's access tokens under CLAIMS_NAMESPACE; null when none."
+  customClaims: JSON
 }
 
 "Relay-style page information."
@@ -956,15 +985,15 @@ type AdminStats {
 
 type Query {
   "The caller's account."
-  me: User! @auth
+  me: User! @auth @authenticated
   "The caller's active sessions, most recently used first."
-  mySessions: [Session!]! @auth
-  adminStats: AdminStats! @hasRole(role: ADMIN) @fresh
+  mySessions: [Session!]! @auth @authenticated
+  adminStats: AdminStats! @hasRole(role: ADMIN) @fresh @requiresScopes(scopes: [["admin"]])
   "Users in creation order; ` + "`" + `search` + "`" + ` matches part of the email. At most 100 a page."
-  users(first: Int = 20, after: String, search: String): UserConnection! @hasRole(role: ADMIN)
-  user(id: ID!): User @hasRole(role: ADMIN)
+  users(first: Int = 20, after: String, search: String): UserConnection! @hasRole(role: ADMIN) @requiresScopes(scopes: [["admin"]])
+  user(id: ID!): User @hasRole(role: ADMIN) @requiresScopes(scopes: [["admin"]])
   "The audit log, newest first, optionally for one user. At most 100 a page."
-  auditEvents(first: Int = 20, after: String, userId: ID): AuditEventConnection! @hasRole(role: ADMIN)
+  auditEvents(first: Int = 20, after: String, userId: ID): AuditEventConnection! @hasRole(role: ADMIN) @requiresScopes(scopes: [["admin"]])
 }
 
 type Mutation {
@@ -975,26 +1004,32 @@ type Mutation {
   "Exchanges a refresh token (used once) for a new token pair."
   refresh(refreshToken: String): AuthPayload!
   "Revokes the access token and ends its session, or every session of the caller."
-  logout(allSessions: Boolean = false): Boolean! @auth
+  logout(allSessions: Boolean = false): Boolean! @auth @authenticated
   """
   Ends one of the caller's sessions (another device, or this one); its
   tokens stop working at once. Ids of other users' sessions are unknown here.
   """
-  revokeSession(id: ID!): Boolean! @auth
+  revokeSession(id: ID!): Boolean! @auth @authenticated
   "Ends every other session of the caller."
-  changePassword(currentPassword: String!, newPassword: String!): Boolean! @fresh
+  changePassword(currentPassword: String!, newPassword: String!): Boolean! @fresh @authenticated
   "Takes effect on the user's next request."
-  setUserRole(userId: ID!, role: Role!): User! @hasRole(role: ADMIN) @fresh
+  setUserRole(userId: ID!, role: Role!): User! @hasRole(role: ADMIN) @fresh @requiresScopes(scopes: [["admin"]])
   "Disabling ends every session of the user at once."
-  setUserDisabled(userId: ID!, disabled: Boolean!): User! @hasRole(role: ADMIN) @fresh
+  setUserDisabled(userId: ID!, disabled: Boolean!): User! @hasRole(role: ADMIN) @fresh @requiresScopes(scopes: [["admin"]])
   "Ends every session of a user; returns how many were active."
-  revokeUserSessions(userId: ID!): Int! @hasRole(role: ADMIN) @fresh
+  revokeUserSessions(userId: ID!): Int! @hasRole(role: ADMIN) @fresh @requiresScopes(scopes: [["admin"]])
+  """
+  Replaces a user's custom claims (null clears them): a JSON object of at
+  most 2 KiB, issued in their access tokens under CLAIMS_NAMESPACE from
+  their next login or refresh.
+  """
+  setUserClaims(userId: ID!, claims: JSON): User! @hasRole(role: ADMIN) @fresh @requiresScopes(scopes: [["admin"]])
 
   """
   Sends a verification link to the caller's address. Throttled. False, and
   nothing sent, when the address is already verified.
   """
-  sendVerificationEmail: Boolean! @auth
+  sendVerificationEmail: Boolean! @auth @authenticated
   "Marks the address verified. The token comes from the link."
   verifyEmail(token: String!): User!
   "Always answers true, whether or not the address has an account, in the same time; sends a reset link if it has."
@@ -1002,7 +1037,7 @@ type Mutation {
   "Sets a new password from a reset link; ends every session of the user; the token works once."
   resetPassword(token: String!, newPassword: String!): Boolean!
   "Sends a confirmation link to the new address and a notice to the old one."
-  requestEmailChange(newEmail: String!): Boolean! @fresh
+  requestEmailChange(newEmail: String!): Boolean! @fresh @authenticated
   "Switches the account to the new address; ends every session of the user."
   confirmEmailChange(token: String!): User!
 }
@@ -1208,6 +1243,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_disabled(ctx, field)
 	case "emailVerified":
 		return ec.fieldContext_User_emailVerified(ctx, field)
+	case "customClaims":
+		return ec.fieldContext_User_customClaims(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -1551,6 +1588,28 @@ func (ec *executionContext) field_Mutation_revokeUserSessions_args(ctx context.C
 		return nil, err
 	}
 	args["userId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setUserClaims_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "claims",
+		func(ctx context.Context, v any) (any, error) {
+			return ec.unmarshalOJSON2interface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["claims"] = arg1
 	return args, nil
 }
 
@@ -2976,6 +3035,81 @@ func (ec *executionContext) fieldContext_Mutation_revokeUserSessions(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setUserClaims(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setUserClaims(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetUserClaims(ctx, fc.Args["userId"].(string),
+				func() any {
+					if fc.Args["claims"] == nil {
+						return nil
+					}
+					return fc.Args["claims"].(any)
+				}())
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋgqlauthᚋgqlauthᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.User
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.User
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Fresh == nil {
+					var zeroVal *model.User
+					return zeroVal, errors.New("directive fresh is not implemented")
+				}
+				return ec.Directives.Fresh(ctx, nil, directive1)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgqlauthᚋgqlauthᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setUserClaims(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setUserClaims_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_sendVerificationEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4050,6 +4184,29 @@ func (ec *executionContext) _User_emailVerified(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_User_emailVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _User_customClaims(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_customClaims(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomClaims, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_customClaims(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
@@ -5787,6 +5944,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setUserClaims":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setUserClaims(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "sendVerificationEmail":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_sendVerificationEmail(ctx, field)
@@ -6079,6 +6243,11 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "emailVerified":
 			out.Values[i] = ec._User_emailVerified(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customClaims":
+			out.Values[i] = ec._User_customClaims(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -7199,6 +7368,24 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalInt(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOJSON2interface(ctx context.Context, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalAny(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalAny(v)
 	return res
 }
 

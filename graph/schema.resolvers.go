@@ -83,6 +83,14 @@ func (r *mutationResolver) RevokeUserSessions(ctx context.Context, userID string
 	return r.Auth.Admin.RevokeSessions(ctx, userID)
 }
 
+func (r *mutationResolver) SetUserClaims(ctx context.Context, userID string, claims any) (*model.User, error) {
+	u, err := r.Auth.Admin.SetClaims(ctx, userID, claims)
+	if err != nil {
+		return nil, err
+	}
+	return user(u), nil
+}
+
 func (r *mutationResolver) SendVerificationEmail(ctx context.Context) (bool, error) {
 	return r.Auth.Verification.Send(ctx)
 }

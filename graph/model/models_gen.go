@@ -111,6 +111,8 @@ type User struct {
 	Disabled bool `json:"disabled"`
 	// Whether the account proved, by a mailed link, that it receives mail at its address.
 	EmailVerified bool `json:"emailVerified"`
+	// Claims an administrator set (setUserClaims), issued in the user's access tokens under CLAIMS_NAMESPACE; null when none.
+	CustomClaims any `json:"customClaims,omitempty"`
 }
 
 func (User) IsEntity() {}
