@@ -96,7 +96,7 @@ type config struct {
 	DatabaseURL     string
 	Production      bool
 	JWTSecret       []byte
-	SigningKey      *auth.SigningKey // nil: HS256 with JWTSecret
+	SigningKey      *auth.SigningKey  // nil: HS256 with JWTSecret
 	Claims          *auth.ClaimShaper // scope, CLAIMS_TEMPLATE, custom claims
 	Transport       httpapi.Transport
 	Issuer          string

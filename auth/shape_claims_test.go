@@ -33,12 +33,12 @@ func TestClaimsTemplateRenders(t *testing.T) {
 
 func TestClaimsTemplateRefused(t *testing.T) {
 	for src, want := range map[string]string{
-		`[]`:                          "JSON object",
-		`{"a": 1} {"b": 2}`:           "one JSON object",
-		`{"sub": "{{.ID}}"}`:          `"sub" is reserved`,
-		`{"scope": "admin"}`:          `"scope" is reserved`,
-		`{"x": "{{.ID"}`:              "unclosed action",
-		`{"x": "{{.Nope}}"}`:          "Nope",
+		`[]`:                 "JSON object",
+		`{"a": 1} {"b": 2}`:  "one JSON object",
+		`{"sub": "{{.ID}}"}`: `"sub" is reserved`,
+		`{"scope": "admin"}`: `"scope" is reserved`,
+		`{"x": "{{.ID"}`:     "unclosed action",
+		`{"x": "{{.Nope}}"}`: "Nope",
 		`{"x": "{{printf \"%0600d\" 1}}{{printf \"%0600d\" 1}}{{printf \"%0600d\" 1}}{{printf \"%0600d\" 1}}"}`: "over 2048",
 	} {
 		if _, err := auth.ParseClaimsTemplate(src); err == nil || !strings.Contains(err.Error(), want) {
