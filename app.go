@@ -102,7 +102,11 @@ func (a *app) init(ctx context.Context) error {
 	if a.hashWorker != nil {
 		a.metrics.ObserveHashWorker(a.hashWorker.Restarts)
 	}
-	if err := a.initMailer(); err != nil {
+	sealer, err := tokens.Sealer("mail outbox")
+	if err != nil {
+		return err
+	}
+	if err := a.initMailer(sealer); err != nil {
 		return err
 	}
 	var store auth.Store = a.store
@@ -119,6 +123,7 @@ func (a *app) init(ctx context.Context) error {
 		store = a.cache
 	}
 	opts := serviceOptions(cfg, a.log)
+	opts.Links.Sealer = sealer
 	opts.OnEvent = func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) }
 	a.svc = auth.NewService(store, tokens, hasher, opts)
 

@@ -76,7 +76,7 @@ var settings = []setting{
 	{"SMTP_URL", "", "where mail is sent: smtp://user:pass@host:587 (STARTTLS required with credentials), smtps://user:pass@host:465 (implicit TLS), smtp://host:PORT without credentials (a local relay: STARTTLS when offered); unset: each mail is written to the log with its link (development; required when APP_ENV=production)"},
 	{"SMTP_URL_FILE", "", "file holding SMTP_URL (instead of SMTP_URL), as it carries the SMTP password"},
 	{"MAIL_FROM", "gqlauth <noreply@localhost>", "From address of the mail the server sends"},
-	{"APP_URL", "http://localhost:5173", "the frontend's base URL; mailed links are APP_URL/verify-email?token=..., APP_URL/reset-password?token=..., APP_URL/confirm-email-change?token=..."},
+	{"APP_URL", "http://localhost:5173", "the frontend's base URL (https required when APP_ENV=production); mailed links are APP_URL/verify-email?token=..., APP_URL/reset-password?token=..., APP_URL/confirm-email-change?token=..."},
 	{"VERIFY_TOKEN_TTL", "24h", "lifetime of a mailed email-verification link"},
 	{"RESET_TOKEN_TTL", "30m", "lifetime of a mailed password-reset or email-change link"},
 	{"REQUIRE_VERIFIED_EMAIL", "false", "true: login (after the password check) and register refuse accounts whose address is not verified, with EMAIL_NOT_VERIFIED"},

@@ -41,6 +41,10 @@ func readMail(r *envReader, c *config) {
 	m.AppURL = strings.TrimRight(r.get("APP_URL"), "/")
 	if u, err := url.Parse(m.AppURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		r.bad("APP_URL", "must be an http(s) base URL without query or fragment, e.g. https://app.example.com, not %q", m.AppURL)
+	} else if c.Production && u.Scheme != "https" {
+		// Mailed over plain HTTP, a reset link's token crosses the network
+		// in clear; the development default (localhost) reaches nobody.
+		r.bad("APP_URL", "must be your frontend's https URL when APP_ENV=production (links in mail open it), not %q", m.AppURL)
 	}
 	m.VerifyTTL = r.duration("VERIFY_TOKEN_TTL", time.Second)
 	m.ResetTTL = r.duration("RESET_TOKEN_TTL", time.Second)

@@ -124,13 +124,19 @@ func TestMailConfig(t *testing.T) {
 }
 
 // TestProductionRequiresSMTP: production refuses to start without
-// SMTP_URL (mail, reset links included, would go to the log), and says so.
+// SMTP_URL (mail, reset links included, would go to the log) or with a
+// non-https APP_URL (the links would cross the network in clear), and
+// says so.
 func TestProductionRequiresSMTP(t *testing.T) {
 	env := map[string]string{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256"}
 	if _, err := loadConfig(getenvFrom(env)); err == nil || !strings.Contains(err.Error(), "SMTP_URL: required when APP_ENV=production") {
 		t.Fatalf("started without SMTP_URL: %v", err)
 	}
 	env["SMTP_URL"] = prodSMTP
+	if _, err := loadConfig(getenvFrom(env)); err == nil || !strings.Contains(err.Error(), "APP_URL: must be your frontend's https URL") {
+		t.Fatalf("started with the development APP_URL: %v", err)
+	}
+	env["APP_URL"] = prodAppURL
 	if _, err := loadConfig(getenvFrom(env)); err != nil {
 		t.Fatal(err)
 	}

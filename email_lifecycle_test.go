@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -158,25 +158,17 @@ func TestEmailVerification(t *testing.T) {
 			t.Fatalf("after user verify: %v", st)
 		}
 		box.quiet(t)
-		// The database holds only SHA-256 hashes of link tokens.
-		store, err := db.Open(context.Background(), dbURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer store.Close()
-		var hashes []string
-		if err := store.DB().SelectContext(context.Background(), &hashes, `SELECT token_hash FROM link_tokens`); err != nil {
-			t.Fatal(err)
+		// The database holds link tokens only as SHA-256 hashes, and no
+		// delivered link.
+		for _, tok := range []string{first, second} {
+			if where := dbHolds(t, dbURL, tok); where != "" {
+				t.Fatalf("the database holds a link token in %s", where)
+			}
 		}
 		raw, _ := base64.RawURLEncoding.DecodeString(second)
 		sum := sha256.Sum256(raw)
-		if !slices.Contains(hashes, hex.EncodeToString(sum[:])) {
-			t.Fatalf("the used link's SHA-256 is not among %v", hashes)
-		}
-		for _, h := range hashes {
-			if h == first || h == second {
-				t.Fatal("a link token is stored as it is")
-			}
+		if dbHolds(t, dbURL, hex.EncodeToString(sum[:])) != "link_tokens" {
+			t.Fatal("the used link's SHA-256 is not in link_tokens")
 		}
 		// The server never logs a link's token.
 		for _, tok := range []string{first, second} {
@@ -266,6 +258,32 @@ func TestPasswordReset(t *testing.T) {
 		}
 		box.quiet(t)
 	})
+}
+
+// dbHolds names the table (link_tokens or mail_outbox) one of whose text
+// columns holds s, or "".
+func dbHolds(t *testing.T, dbURL, s string) string {
+	t.Helper()
+	store, err := db.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for table, query := range map[string]string{
+		"link_tokens": `SELECT token_hash || ' ' || email || ' ' || purpose FROM link_tokens`,
+		"mail_outbox": `SELECT to_addr || ' ' || data || ' ' || last_error FROM mail_outbox`,
+	} {
+		var rows []string
+		if err := store.DB().SelectContext(context.Background(), &rows, query); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if strings.Contains(r, s) {
+				return table
+			}
+		}
+	}
+	return ""
 }
 
 // adminOf creates an admin with the CLI and returns its fresh access token.
@@ -380,13 +398,18 @@ func TestRequireVerifiedEmail(t *testing.T) {
 
 		login := `mutation($p: String!) { login(input: {email: "ada@example.com", password: $p}) { accessToken } }`
 		wantErr(t, s.do(t, "", login, map[string]any{"p": "wrong-password"}), "INVALID_CREDENTIALS", "")
+		// Only the right password earns the answer, and a new link: the
+		// account cannot call sendVerificationEmail without a session.
 		wantErr(t, s.do(t, "", login, map[string]any{"p": "password-123"}), "EMAIL_NOT_VERIFIED", "")
-		ok(t, s.do(t, "", verifyEmailOp, map[string]any{"t": token}))
+		fresh := linkToken(t, box.next(t, "ada@example.com"), "verify-email")
+		wantLinkErr(t, s.do(t, "", verifyEmailOp, map[string]any{"t": token}), "TOKEN_INVALID")
+		ok(t, s.do(t, "", verifyEmailOp, map[string]any{"t": fresh}))
 		s.login(t, "ada@example.com", "password-123")
 
 		s.cli(t, "password-123\n", "user", "create", "--email", "bob@example.com")
 		wantErr(t, s.do(t, "", `mutation { login(input: {email: "bob@example.com", password: "password-123"}) { accessToken } }`, nil),
 			"EMAIL_NOT_VERIFIED", "")
+		box.next(t, "bob@example.com") // the new link, unused: the operator verifies instead
 		s.cli(t, "", "user", "verify", "--email", "bob@example.com")
 		s.login(t, "bob@example.com", "password-123")
 		box.quiet(t)
@@ -445,13 +468,38 @@ func TestMailWaitsOutAnSMTPOutage(t *testing.T) {
 			t.Fatal("requestPasswordReset failed while SMTP is down")
 		}
 		time.Sleep(2 * time.Second) // a few failed attempts
+		queued := outboxData(t, dbURL)
 		box.srv.Restart()
-		linkToken(t, box.next(t, "ada@example.com"), "verify-email")
+		verify := linkToken(t, box.next(t, "ada@example.com"), "verify-email")
 		token := linkToken(t, box.next(t, "ada@example.com"), "reset-password")
+		// While queued, the links were sealed: the outbox held no token.
+		if len(queued) != 2 {
+			t.Fatalf("%d mails were queued, want 2", len(queued))
+		}
+		for _, d := range queued {
+			if !strings.Contains(d, "sealed:v1:") || strings.Contains(d, verify) || strings.Contains(d, token) {
+				t.Fatalf("a queued mail's data holds its link in clear: %s", d)
+			}
+		}
 		ok(t, s.do(t, "", resetPasswordOp, map[string]any{"t": token, "p": "new-password-1"}))
 		time.Sleep(1500 * time.Millisecond)
 		box.quiet(t)
 	})
+}
+
+// outboxData reads the data of every unsent mail.
+func outboxData(t *testing.T, dbURL string) []string {
+	t.Helper()
+	store, err := db.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var rows []string
+	if err := store.DB().SelectContext(context.Background(), &rows, `SELECT data FROM mail_outbox WHERE sent_at IS NULL ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 // TestMailInTheLogWithoutSMTP: with SMTP_URL unset (the zero-setup
@@ -472,4 +520,104 @@ func TestMailInTheLogWithoutSMTP(t *testing.T) {
 	if u["emailVerified"] != true {
 		t.Fatalf("verifyEmail returned %v", u)
 	}
+}
+
+// TestPendingEmailChangeEndsWithTheSessions: an intruder in the account
+// (a phished password) asks to move it to their address; whatever the
+// owner does to throw them out (a password reset, a password change,
+// logout everywhere) also kills that pending link, which would otherwise
+// hand them the account after the owner thought it safe.
+func TestPendingEmailChangeEndsWithTheSessions(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		box, env := mailServer(t, dbURL, nil)
+		s := startServer(t, env)
+		s.register(t, "ada@example.com", "password-123")
+		box.next(t, "ada@example.com")
+		password := "password-123"
+		for i, rescue := range []string{"reset", "changePassword", "logoutAll"} {
+			intruder, _ := s.login(t, "ada@example.com", password)
+			evil := fmt.Sprintf("evil%d@attacker.example", i)
+			ok(t, s.do(t, intruder.access, requestChangeOp, map[string]any{"e": evil}))
+			link := linkToken(t, box.next(t, evil), "confirm-email-change")
+			box.next(t, "ada@example.com") // the notice
+			owner, _ := s.login(t, "ada@example.com", password)
+			switch rescue {
+			case "reset":
+				ok(t, s.do(t, "", requestResetOp, map[string]any{"e": "ada@example.com"}))
+				reset := linkToken(t, box.next(t, "ada@example.com"), "reset-password")
+				password = "password-reset-1"
+				ok(t, s.do(t, "", resetPasswordOp, map[string]any{"t": reset, "p": password}))
+			case "changePassword":
+				next := "password-changed-1"
+				ok(t, s.do(t, owner.access, `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`,
+					map[string]any{"c": password, "n": next}))
+				password = next
+			case "logoutAll":
+				ok(t, s.do(t, owner.access, `mutation { logout(allSessions: true) }`, nil))
+			}
+			wantLinkErr(t, s.do(t, "", confirmChangeOp, map[string]any{"t": link}), "TOKEN_INVALID")
+			wantErr(t, s.me(t, intruder.access), "UNAUTHENTICATED", "TOKEN_REVOKED")
+		}
+		s.login(t, "ada@example.com", password) // still hers
+		box.quiet(t)
+	})
+}
+
+// TestRequireVerifiedEmailEndsOlderSessions: sessions opened before
+// REQUIRE_VERIFIED_EMAIL was turned on cannot refresh once it is (here a
+// second replica with the setting, on the same database).
+func TestRequireVerifiedEmailEndsOlderSessions(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		before := startServer(t, testEnv(dbURL, nil))
+		tk, _ := before.register(t, "ada@example.com", "password-123")
+		after := startServer(t, testEnv(dbURL, map[string]string{"REQUIRE_VERIFIED_EMAIL": "true"}))
+		wantErr(t, after.refresh(t, tk.refresh), "EMAIL_NOT_VERIFIED", "")
+	})
+}
+
+// TestConcurrentResetRequestsLeaveOneLink: racing requests for one account
+// take turns on its row, so exactly one reset link stays live (the newest
+// supersedes the others) and every mail but one carries a dead link.
+func TestConcurrentResetRequestsLeaveOneLink(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		box, env := mailServer(t, dbURL, nil)
+		s := startServer(t, env)
+		s.register(t, "ada@example.com", "password-123")
+		box.next(t, "ada@example.com")
+		const n = 6
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if r, err := tryDo(s.URL, "", requestResetOp, map[string]any{"e": "ada@example.com"}); err != nil || len(r.Errors) > 0 {
+					t.Errorf("requestPasswordReset: %v %+v", err, r)
+				}
+			}()
+		}
+		wg.Wait()
+		store, err := db.Open(context.Background(), dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		var live int
+		if err := store.DB().GetContext(context.Background(), &live,
+			`SELECT COUNT(*) FROM link_tokens WHERE purpose = 'reset_password' AND used_at IS NULL`); err != nil {
+			t.Fatal(err)
+		}
+		if live != 1 {
+			t.Fatalf("%d live reset links after %d racing requests, want 1", live, n)
+		}
+		working := 0
+		for range n {
+			tok := linkToken(t, box.next(t, "ada@example.com"), "reset-password")
+			if r := s.do(t, "", `mutation($t: String!) { resetPassword(token: $t, newPassword: "password-new-1") }`, map[string]any{"t": tok}); len(r.Errors) == 0 {
+				working++
+			}
+		}
+		if working != 1 {
+			t.Fatalf("%d of the %d mailed links worked, want 1", working, n)
+		}
+	})
 }

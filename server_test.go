@@ -36,7 +36,7 @@ func TestProductionRequiresSecret(t *testing.T) {
 	// test binary times out.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	env := map[string]string{"APP_ENV": "production", "DATABASE_URL": sqliteURL(t), "SMTP_URL": prodSMTP}
+	env := map[string]string{"APP_ENV": "production", "DATABASE_URL": sqliteURL(t), "SMTP_URL": prodSMTP, "APP_URL": prodAppURL}
 	err := run(ctx, []string{"gqlauth"}, getenvFrom(env), strings.NewReader(""), &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") || !strings.Contains(err.Error(), "production") {
 		t.Fatalf("err = %v", err)
@@ -78,7 +78,7 @@ func TestSecretFromFile(t *testing.T) {
 	if err := writeFile(f, "a-secret-from-a-file-that-is-long-enough\n"); err != nil {
 		t.Fatal(err)
 	}
-	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"JWT_SECRET_FILE": f, "APP_ENV": "production", "SMTP_URL": prodSMTP}))
+	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"JWT_SECRET_FILE": f, "APP_ENV": "production", "SMTP_URL": prodSMTP, "APP_URL": prodAppURL}))
 	tok, _ := s.register(t, "olga@example.com", "password-123")
 	ok(t, s.me(t, tok.access))
 	if strings.Contains(s.stderr.String(), "a-secret-from-a-file") {

@@ -78,6 +78,10 @@ func testEnv(dbURL string, overrides map[string]string) map[string]string {
 // read no mail (what is queued waits in the outbox).
 const prodSMTP = "smtp://127.0.0.1:2525"
 
+// prodAppURL is the frontend of production-mode test servers, which
+// require an https one.
+const prodAppURL = "https://app.example.com"
+
 func getenvFrom(env map[string]string) func(string) string {
 	return func(k string) string { return env[k] }
 }

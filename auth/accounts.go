@@ -167,7 +167,10 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (*AuthResu
 	if a.requireVerified && !u.EmailVerified() {
 		a.throttle.Reset(ctx, account)
 		a.audit.record(ctx, EventLoginFailed, u.ID, email, "email not verified")
-		return nil, errEmailNotVerified
+		// sendVerificationEmail needs a session this account cannot
+		// open: whoever proved the password gets a new link here.
+		a.resendVerification(ctx, u)
+		return nil, errLoginNotVerified
 	}
 	newHash := ""
 	if rehash {
@@ -195,6 +198,25 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (*AuthResu
 		return nil, wrap(err)
 	}
 	return res, nil
+}
+
+// resendVerification mails u a new verification link, within the
+// sendVerificationEmail throttle of the account; a failure is logged, as
+// the login's answer does not depend on it.
+func (a *Accounts) resendVerification(ctx context.Context, u *User) {
+	if a.throttle.Take(ctx, a.throttle.Account("sendVerificationEmail", u.ID)) != nil {
+		return
+	}
+	now := a.now().UTC()
+	err := a.store.Tx(ctx, func(q Queries) error {
+		if err := a.links.send(ctx, q, u, PurposeVerifyEmail, u.Email, now); err != nil {
+			return err
+		}
+		return q.AddAuditEvent(ctx, a.audit.event(ctx, EventVerificationSent, u.ID, u.Email, "at a refused login"))
+	})
+	if err != nil {
+		a.audit.log.ErrorContext(ctx, "verification link not sent", "user_id", u.ID, "err", err)
+	}
 }
 
 // ChangePassword replaces the caller's password after checking the current
@@ -235,7 +257,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, current, next string) err
 		if err := q.SetPasswordHash(ctx, u.ID, hash, now); err != nil {
 			return err
 		}
-		n, err := q.RevokeUserSessions(ctx, u.ID, p.Claims.SessionID, now)
+		n, err := endUserSessions(ctx, q, u.ID, p.Claims.SessionID, now)
 		if err != nil {
 			return err
 		}

@@ -194,7 +194,7 @@ func (a *Admin) SetDisabled(ctx context.Context, userID string, disabled bool) (
 		typ := EventUserEnabled
 		if disabled {
 			typ = EventUserDisabled
-			n, err := q.RevokeUserSessions(ctx, userID, "", now)
+			n, err := endUserSessions(ctx, q, userID, "", now)
 			if err != nil {
 				return err
 			}
@@ -292,7 +292,7 @@ func (a *Admin) RevokeSessions(ctx context.Context, userID string) (int, error) 
 		if err != nil {
 			return err
 		}
-		if n, err = q.RevokeUserSessions(ctx, userID, "", now); err != nil {
+		if n, err = endUserSessions(ctx, q, userID, "", now); err != nil {
 			return err
 		}
 		return q.AddAuditEvent(ctx, a.audit.event(ctx, EventSessionsRevoked, u.ID, u.Email, fmt.Sprintf("%s; ended %d sessions", p.actor(), n)))

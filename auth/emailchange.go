@@ -74,7 +74,7 @@ func (c *EmailChange) Confirm(ctx context.Context, token string) (*User, error) 
 			if err != nil {
 				return err
 			}
-			if u, err = q.UserByID(ctx, t.UserID); err != nil {
+			if u, err = q.UserForUpdate(ctx, t.UserID); err != nil {
 				return err
 			}
 			if u.Disabled() {
@@ -87,11 +87,8 @@ func (c *EmailChange) Confirm(ctx context.Context, token string) (*User, error) 
 				}
 				return err
 			}
-			n, err := q.RevokeUserSessions(ctx, u.ID, "", now)
+			n, err := endUserSessions(ctx, q, u.ID, "", now)
 			if err != nil {
-				return err
-			}
-			if err := q.DeleteLinkTokens(ctx, u.ID, ""); err != nil {
 				return err
 			}
 			u.Email, u.EmailVerifiedAt, u.UpdatedAt = t.Email, &now, now

@@ -106,6 +106,7 @@ var (
 	errInvalidCredentials = &Error{Code: CodeInvalidCredentials, Message: "invalid email or password"}
 	errEmailTaken         = &Error{Code: CodeEmailTaken, Message: "an account with this email already exists"}
 	errAccountDisabled    = &Error{Code: CodeAccountDisabled, Message: "this account is disabled"}
+	errLoginNotVerified   = &Error{Code: CodeEmailNotVerified, Message: "verify your email address first: a new link is on its way to it"}
 	errEmailNotVerified   = &Error{Code: CodeEmailNotVerified, Message: "verify your email address first: follow the link mailed to it (sendVerificationEmail sends a new one)"}
 )
 

@@ -51,6 +51,9 @@ type LinkOptions struct {
 	AppURL    string
 	VerifyTTL time.Duration
 	ResetTTL  time.Duration
+	// Sealer, when set, encrypts the link in a queued mail, so that the
+	// outbox holds no working link either (the sender opens it).
+	Sealer *Sealer
 }
 
 // linkStore is what redeeming a link needs outside a transaction.
@@ -69,10 +72,11 @@ type links struct {
 	appURL    string
 	verifyTTL time.Duration
 	resetTTL  time.Duration
+	sealer    *Sealer
 }
 
 func newLinks(store linkStore, o LinkOptions) *links {
-	l := &links{store: store, appURL: strings.TrimRight(o.AppURL, "/"), verifyTTL: o.VerifyTTL, resetTTL: o.ResetTTL}
+	l := &links{store: store, appURL: strings.TrimRight(o.AppURL, "/"), verifyTTL: o.VerifyTTL, resetTTL: o.ResetTTL, sealer: o.Sealer}
 	if l.appURL == "" {
 		l.appURL = "http://localhost:5173"
 	}
@@ -115,6 +119,10 @@ func (l *links) send(ctx context.Context, q Queries, u *User, purpose LinkPurpos
 	if err != nil {
 		return err
 	}
+	// Racing requests take turns, so that exactly one link stays.
+	if _, err := q.UserForUpdate(ctx, u.ID); err != nil {
+		return err
+	}
 	if err := q.DeleteLinkTokens(ctx, u.ID, purpose); err != nil {
 		return err
 	}
@@ -123,7 +131,26 @@ func (l *links) send(ctx context.Context, q Queries, u *User, purpose LinkPurpos
 		return err
 	}
 	link := l.appURL + linkPaths[purpose] + "?token=" + url.QueryEscape(raw)
+	if l.sealer != nil {
+		if link, err = l.sealer.Seal(link); err != nil {
+			return err
+		}
+	}
 	return q.EnqueueMail(ctx, &Mail{To: to, Template: linkTemplates[purpose], Data: map[string]string{"Link": link, "Email": to}}, now)
+}
+
+// endUserSessions ends every session of a user but keepID and drops the
+// user's unused mailed links. Whatever ends a user's sessions for safety
+// (a password reset or change, logout everywhere, an address change, an
+// administrator revoking or disabling) also ends any link an intruder
+// asked for while they were in, such as a pending change of address to
+// theirs: otherwise it would outlive the reset meant to throw them out.
+func endUserSessions(ctx context.Context, q Queries, userID, keepID string, now time.Time) (int, error) {
+	n, err := q.RevokeUserSessions(ctx, userID, keepID, now)
+	if err != nil {
+		return 0, err
+	}
+	return n, q.DeleteLinkTokens(ctx, userID, "")
 }
 
 // check tells whether raw is a live token of purpose, without using it:
@@ -202,7 +229,9 @@ func newLinkToken() (raw, hash string, err error) {
 // anything that cannot be one of ours (wrong length or alphabet), so that
 // garbage never reaches the database.
 func hashLinkToken(raw string) (string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(raw)
+	// Strict: the last character's two spare bits must be zero, so that a
+	// token has one spelling.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(raw)
 	if err != nil || len(b) != linkTokenBytes {
 		return "", false
 	}

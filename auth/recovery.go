@@ -112,7 +112,7 @@ func (r *Recovery) Reset(ctx context.Context, token, newPassword string) error {
 			if err != nil {
 				return err
 			}
-			u, err := q.UserByID(ctx, t.UserID)
+			u, err := q.UserForUpdate(ctx, t.UserID)
 			if err != nil {
 				return err
 			}
@@ -127,11 +127,8 @@ func (r *Recovery) Reset(ctx context.Context, token, newPassword string) error {
 			if err := q.SetEmailVerified(ctx, u.ID, now); err != nil {
 				return err
 			}
-			n, err := q.RevokeUserSessions(ctx, u.ID, "", now)
+			n, err := endUserSessions(ctx, q, u.ID, "", now)
 			if err != nil {
-				return err
-			}
-			if err := q.DeleteLinkTokens(ctx, u.ID, PurposeResetPassword); err != nil {
 				return err
 			}
 			if err := r.throttle.ResetIn(ctx, q, r.throttle.Account("login", u.Email)); err != nil {

@@ -52,7 +52,7 @@ type ServiceOptions struct {
 	// BindCSRF binds a double-submit value to every token pair, for
 	// clients that receive their tokens in cookies.
 	BindCSRF bool
-	// Links configure mailed links (base URL, lifetimes).
+	// Links configure mailed links (base URL, lifetimes, sealing).
 	Links LinkOptions
 	// RequireVerifiedEmail makes login (and register) refuse accounts
 	// whose address is not verified, with EMAIL_NOT_VERIFIED.
@@ -99,7 +99,7 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 			floor: floor, sleep: sleepCtx},
 		EmailChange: &EmailChange{store: store, guard: guard, throttle: throttle, links: links, audit: audit, now: now},
 		Sessions: &Sessions{store: store, guard: guard, throttle: throttle, issue: issue, tokens: tokens,
-			audit: audit, log: log, now: now, reuseGrace: grace},
+			audit: audit, log: log, now: now, reuseGrace: grace, requireVerified: opts.RequireVerifiedEmail},
 		Admin:    &Admin{store: store, guard: guard, accounts: accounts, audit: audit, now: now},
 		Throttle: throttle,
 		Keys:     &Keyring{store: store, tokens: tokens, log: log, now: now},

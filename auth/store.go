@@ -13,6 +13,9 @@ type Queries interface {
 	CreateUser(ctx context.Context, u *User) error
 	// UserByID returns ErrNotFound when there is no such user.
 	UserByID(ctx context.Context, id string) (*User, error)
+	// UserForUpdate reads a user and locks the row against concurrent
+	// changes until the Tx ends; ErrNotFound when there is no such user.
+	UserForUpdate(ctx context.Context, id string) (*User, error)
 	// SetPasswordHash replaces a user's password hash.
 	SetPasswordHash(ctx context.Context, userID, hash string, now time.Time) error
 	// SetUserRole changes a user's role; ErrNotFound when there is no such user.

@@ -106,6 +106,10 @@ type Tokens struct {
 // database.
 const keyReloadInterval = time.Second
 
+// Sealer derives, from the signing key, the key that seals values kept in
+// the database for purpose (see Sealer).
+func (t *Tokens) Sealer(purpose string) (*Sealer, error) { return NewSealer(t.key, purpose) }
+
 // NewTokens checks cfg and returns a Tokens.
 func NewTokens(cfg TokenConfig, now func() time.Time) (*Tokens, error) {
 	if cfg.Key == nil {

@@ -58,10 +58,10 @@ func (v *Verification) Verify(ctx context.Context, token string) (*User, error) 
 			if err != nil {
 				return err
 			}
-			if u, err = q.UserByID(ctx, t.UserID); err != nil {
+			if u, err = q.UserForUpdate(ctx, t.UserID); err != nil {
 				return err
 			}
-			if !strings.EqualFold(u.Email, t.Email) {
+			if !strings.EqualFold(u.Email, t.Email) || u.Disabled() {
 				return errLinkInvalid
 			}
 			if err := q.SetEmailVerified(ctx, u.ID, now); err != nil {

@@ -77,9 +77,10 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 }
 
 // MarkMailSent records the delivery of a claimed mail; it is never
-// claimed again.
+// claimed again. Its data (the link) is dropped: a delivered link need
+// not wait in the database for whoever reads it next.
 func (q queries) MarkMailSent(ctx context.Context, id int64, now time.Time) error {
-	if _, err := q.exec(ctx, `UPDATE mail_outbox SET sent_at = ?, claimed_until = NULL, last_error = '' WHERE id = ?`, now.UTC(), id); err != nil {
+	if _, err := q.exec(ctx, `UPDATE mail_outbox SET sent_at = ?, claimed_until = NULL, last_error = '', data = '{}' WHERE id = ?`, now.UTC(), id); err != nil {
 		return fmt.Errorf("db: mark mail sent: %w", err)
 	}
 	return nil
@@ -96,9 +97,10 @@ func (q queries) MarkMailFailed(ctx context.Context, id int64, next time.Time, r
 }
 
 // AbandonMail gives up a claimed mail: it stays in the outbox with why,
-// for the operator, and is never claimed again.
+// for the operator, without its data (the link), and is never claimed
+// again.
 func (q queries) AbandonMail(ctx context.Context, id int64, now time.Time, reason string) error {
-	if _, err := q.exec(ctx, `UPDATE mail_outbox SET abandoned_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?`,
+	if _, err := q.exec(ctx, `UPDATE mail_outbox SET abandoned_at = ?, claimed_until = NULL, last_error = ?, data = '{}' WHERE id = ?`,
 		now.UTC(), reason, id); err != nil {
 		return fmt.Errorf("db: abandon mail: %w", err)
 	}

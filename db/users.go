@@ -35,6 +35,18 @@ func (q queries) UserByID(ctx context.Context, id string) (*auth.User, error) {
 	return utcUser(&u), nil
 }
 
+// UserForUpdate reads a user and, inside a Tx on PostgreSQL, locks the
+// row until the Tx ends, so that use cases changing a user's links or
+// address one after the other never interleave. SQLite's single writer
+// already serialises them.
+func (q queries) UserForUpdate(ctx context.Context, id string) (*auth.User, error) {
+	var u auth.User
+	if err := q.get(ctx, &u, `SELECT `+userCols+` FROM users WHERE id = ?`+q.forUpdate(), id); err != nil {
+		return nil, notFound(err, "user for update")
+	}
+	return utcUser(&u), nil
+}
+
 // UserByEmail looks a user up by normalized email, through the lower(email)
 // index.
 func (q queries) UserByEmail(ctx context.Context, email string) (*auth.User, error) {

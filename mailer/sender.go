@@ -2,6 +2,8 @@ package mailer
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -36,7 +38,8 @@ const (
 // outage delays mail without losing it. A mail is given up (kept in the
 // outbox with its error, never sent) only when the server refuses that
 // very mail for good (a 5xx reply to its recipient or its content, see
-// Permanent), or when it is older than MaxAge, so that its links are dead. Several replicas may each run one:
+// Permanent), or when it is older than its template's MaxAge, so that its
+// link is dead. Several replicas may each run one:
 // a claim is exclusive. A mail whose delivery succeeded but could not be
 // marked (the database went away) is sent again when its claim runs out:
 // delivery is at least once, never lost.
@@ -47,11 +50,15 @@ type Sender struct {
 	// From is the sender address (MAIL_FROM).
 	From string
 	Log  *slog.Logger
+	// Sealer opens the values the use cases sealed (the links); nil
+	// reads them as they are.
+	Sealer *auth.Sealer
 	// Now is the clock (time.Now when nil); tests pass a fake one.
 	Now func() time.Time
-	// MaxAge is how long a mail is retried before it is given up; zero
-	// retries for ever.
-	MaxAge time.Duration
+	// MaxAge is, by template, how long a mail is retried before it is
+	// given up: the lifetime of the link it carries. A template without
+	// one (the notice of an address change) is retried for ever.
+	MaxAge map[string]time.Duration
 	// Zero values take the defaults above.
 	Poll, BaseBackoff, MaxBackoff, SendTimeout, Retention time.Duration
 	Batch                                                 int
@@ -125,7 +132,11 @@ func (s *Sender) Drain(ctx context.Context) int {
 }
 
 func (s *Sender) deliver(ctx context.Context, m *auth.QueuedMail, timeout time.Duration) bool {
-	msg, err := s.Templates.Render(s.From, &m.Mail)
+	mail, err := s.open(m.Mail)
+	var msg *Message
+	if err == nil {
+		msg, err = s.Templates.Render(s.From, &mail)
+	}
 	if err == nil {
 		sctx, cancel := context.WithTimeout(ctx, timeout)
 		err = s.Transport.Send(sctx, msg)
@@ -161,12 +172,31 @@ func (s *Sender) deliver(ctx context.Context, m *auth.QueuedMail, timeout time.D
 	return true
 }
 
+// open returns m with its sealed values opened.
+func (s *Sender) open(m auth.Mail) (auth.Mail, error) {
+	if s.Sealer == nil {
+		return m, nil
+	}
+	data := make(map[string]string, len(m.Data))
+	for k, v := range m.Data {
+		plain, err := s.Sealer.Open(v)
+		if err != nil {
+			return m, fmt.Errorf("mail data %s: %w", k, err)
+		}
+		data[k] = plain
+	}
+	m.Data = data
+	return m, nil
+}
+
 // giveUp says why a failed mail is not to be retried, or "".
 func (s *Sender) giveUp(m *auth.QueuedMail, err error) string {
 	switch {
+	case errors.Is(err, auth.ErrUnsealable):
+		return "its link was sealed under another signing key (rotated since)"
 	case Permanent(err):
 		return "refused for good by the SMTP server"
-	case s.MaxAge > 0 && s.now().Sub(m.CreatedAt) >= s.MaxAge:
+	case s.MaxAge[m.Template] > 0 && s.now().Sub(m.CreatedAt) >= s.MaxAge[m.Template]:
 		return "older than its links"
 	}
 	return ""
