@@ -74,6 +74,10 @@ var settings = []setting{
 	{"MAIL_FROM", "gqlauth <noreply@localhost>", "From address of the mail the server sends"},
 	{"APP_URL", "http://localhost:5173", "the frontend's base URL; mailed links are APP_URL/verify-email?token=..., APP_URL/reset-password?token=..., APP_URL/confirm-email-change?token=..."},
 	{"MAIL_TEMPLATES_DIR", "", "directory whose NAME.subject, NAME.txt and NAME.html files replace the built-in mail templates (NAME: verify-email, reset-password, confirm-email-change, email-changed)"},
+	{"MFA_ENCRYPTION_KEY", "", "key (at least 32 bytes) that TOTP secrets are encrypted with (AES-256-GCM, key derived with HKDF); required when APP_ENV=production; unset otherwise: derived from the JWT signing secret or key"},
+	{"MFA_ENCRYPTION_KEY_FILE", "", "file holding MFA_ENCRYPTION_KEY (instead of MFA_ENCRYPTION_KEY)"},
+	{"TOTP_ISSUER", "gqlauth", "issuer named in authenticator apps (the otpauth URI's issuer)"},
+	{"REQUIRE_ADMIN_MFA", "", "every ADMIN field and admin operation requires a login with a second factor (aal2); default true when APP_ENV=production, false otherwise"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
 	{"METRICS", "true", "serve Prometheus metrics at /metrics"},
 	{"METRICS_ADDR", "", "serve /metrics on this address instead of ADDR (e.g. 127.0.0.1:9090)"},
@@ -121,6 +125,7 @@ type config struct {
 	LogLevel        slog.Level
 	LogJSON         bool
 	Mail            mailConfig
+	Mfa             mfaConfig
 }
 
 // loadConfig reads every setting and reports every problem at once, one
@@ -130,7 +135,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (*config, error) {
 	c := &config{}
 	r := &envReader{getenv: getenv}
-	for _, read := range []func(*envReader, *config){readServer, readTokens, readTransport, readEdge, readHashing, readRuntime, readMail} {
+	for _, read := range []func(*envReader, *config){readServer, readTokens, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa} {
 		read(r, c)
 	}
 	if len(r.problems) > 0 {

@@ -34,6 +34,7 @@ type Accounts struct {
 	issue    *issuer
 	audit    *auditor
 	now      func() time.Time
+	mfa      *Mfa
 }
 
 // Register creates a USER account and logs it in with a fresh token.
@@ -152,6 +153,9 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (*AuthResu
 		if newHash, err = a.hasher.Hash(ctx, password); err != nil {
 			return nil, hashErr(err)
 		}
+	}
+	if u.MfaEnabled() { // the second step: verifyMfa opens the session
+		return a.mfa.challenge(ctx, u, account, newHash)
 	}
 	now := a.now().UTC()
 	var res *AuthResult

@@ -11,13 +11,18 @@ const (
 	CodeUnauthenticated    Code = "UNAUTHENTICATED"
 	CodeForbidden          Code = "FORBIDDEN"
 	CodeFreshTokenRequired Code = "FRESH_TOKEN_REQUIRED"
-	CodeInvalidCredentials Code = "INVALID_CREDENTIALS"
-	CodeEmailTaken         Code = "EMAIL_TAKEN"
-	CodeAccountDisabled    Code = "ACCOUNT_DISABLED"
-	CodeBadUserInput       Code = "BAD_USER_INPUT"
-	CodeRateLimited        Code = "RATE_LIMITED"
-	CodeInternal           Code = "INTERNAL_SERVER_ERROR"
-	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
+	// The caller's token lacks a second factor (aal2) that the field, or
+	// REQUIRE_ADMIN_MFA, demands; the caller has one to log in with.
+	CodeMfaRequired Code = "MFA_REQUIRED"
+	// As MFA_REQUIRED, for a caller who has no second factor yet.
+	CodeMfaEnrollmentRequired Code = "MFA_ENROLLMENT_REQUIRED"
+	CodeInvalidCredentials    Code = "INVALID_CREDENTIALS"
+	CodeEmailTaken            Code = "EMAIL_TAKEN"
+	CodeAccountDisabled       Code = "ACCOUNT_DISABLED"
+	CodeBadUserInput          Code = "BAD_USER_INPUT"
+	CodeRateLimited           Code = "RATE_LIMITED"
+	CodeInternal              Code = "INTERNAL_SERVER_ERROR"
+	CodeUnavailable           Code = "SERVICE_UNAVAILABLE"
 
 	// From the GraphQL layer, before or around execution.
 	CodeQueryTooLarge           Code = "QUERY_TOO_LARGE"
@@ -47,7 +52,7 @@ const (
 var Codes = []Code{
 	CodeUnauthenticated, CodeForbidden, CodeFreshTokenRequired, CodeInvalidCredentials,
 	CodeEmailTaken, CodeAccountDisabled, CodeBadUserInput, CodeRateLimited, CodeInternal,
-	CodeUnavailable,
+	CodeUnavailable, CodeMfaRequired, CodeMfaEnrollmentRequired,
 	CodeQueryTooLarge, CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
 	CodeOperationTimeout, CodeIntrospectionDisabled,
 	CodeParseFailed, CodeValidationFailed, CodePersistedQueryMissed,

@@ -23,6 +23,8 @@ type User struct {
 	CreatedAt    time.Time  `db:"created_at"`
 	UpdatedAt    time.Time  `db:"updated_at"`
 	DisabledAt   *time.Time `db:"disabled_at"` // nil while the account is enabled
+	// MfaEnabledAt is when a second factor was confirmed; nil without one.
+	MfaEnabledAt *time.Time `db:"mfa_enabled_at"`
 }
 
 // Disabled reports whether the account is disabled.
@@ -90,6 +92,9 @@ type Principal struct {
 	Claims *Claims // nil for the operator
 	// operator marks the command-line operator (see AsOperator).
 	operator bool
+	// adminMFA is REQUIRE_ADMIN_MFA, carried by the principal the Guard
+	// builds so that the one rule (RequireAdminFactor) can read it.
+	adminMFA bool
 }
 
 // Stats are the figures adminStats reports.

@@ -104,6 +104,9 @@ var (
 	errInvalidCredentials = &Error{Code: CodeInvalidCredentials, Message: "invalid email or password"}
 	errEmailTaken         = &Error{Code: CodeEmailTaken, Message: "an account with this email already exists"}
 	errAccountDisabled    = &Error{Code: CodeAccountDisabled, Message: "this account is disabled"}
+
+	errMfaRequired           = &Error{Code: CodeMfaRequired, Message: "this operation requires a login with your second factor"}
+	errMfaEnrollmentRequired = &Error{Code: CodeMfaEnrollmentRequired, Message: "this operation requires a second factor: enroll one (enrollTotp), then log in with it"}
 )
 
 // Sentinel errors that stores return so the service can translate them.

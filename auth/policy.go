@@ -8,7 +8,8 @@ import "context"
 // through GraphQL (the CLI operator), so a rule has one definition.
 
 // RequireRole returns FORBIDDEN unless the caller's current role (the
-// database's, not the token's) includes role.
+// database's, not the token's) includes role. ADMIN work also answers to
+// RequireAdminFactor.
 func RequireRole(p *Principal, role Role) error {
 	if p == nil {
 		return Unauthenticated(ReasonTokenMissing)
@@ -16,7 +17,39 @@ func RequireRole(p *Principal, role Role) error {
 	if !p.User.Role.Includes(role) {
 		return errForbidden
 	}
+	if role == RoleAdmin {
+		return RequireAdminFactor(p)
+	}
 	return nil
+}
+
+// RequireMFA is the rule of the schema's `@mfa`: the caller's token comes
+// from a login with a second factor (aal2). A caller with a factor is told
+// MFA_REQUIRED (log in again with it); one without, who could not step up
+// however often they logged in, MFA_ENROLLMENT_REQUIRED.
+func RequireMFA(p *Principal) error {
+	if p == nil {
+		return Unauthenticated(ReasonTokenMissing)
+	}
+	if p.operator || (p.Claims != nil && p.Claims.AAL == AAL2) {
+		return nil
+	}
+	if !p.User.MfaEnabled() {
+		return errMfaEnrollmentRequired
+	}
+	return errMfaRequired
+}
+
+// RequireAdminFactor is REQUIRE_ADMIN_MFA: when it is on, everything an
+// ADMIN may do (each `@hasRole(role: ADMIN)` field and each admin use
+// case) needs RequireMFA too, so that a phished admin password alone
+// does not reach the user base. The operator, who holds the database
+// already, is exempt.
+func RequireAdminFactor(p *Principal) error {
+	if p == nil || !p.adminMFA || p.operator {
+		return nil
+	}
+	return RequireMFA(p)
 }
 
 // RequireFresh returns FRESH_TOKEN_REQUIRED unless the caller proved its

@@ -17,6 +17,7 @@ type Service struct {
 	Keys     *Keyring
 	Pruner   *Pruner
 	Tokens   *Tokens
+	Mfa      *Mfa
 }
 
 // Store is the persistence of all the use cases together: each declares
@@ -33,6 +34,7 @@ type Store interface {
 	keyStore
 	pruneStore
 	auditStore
+	mfaStore
 }
 
 // ServiceOptions are the Service's tunables; zero values take defaults.
@@ -47,6 +49,8 @@ type ServiceOptions struct {
 	// clients that receive their tokens in cookies.
 	BindCSRF bool
 	Logger   *slog.Logger
+	// MFA configures the second factor.
+	MFA MfaOptions
 	// Now is the clock of every use case (tests pass a fake one).
 	Now func() time.Time
 }
@@ -68,9 +72,11 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 	}
 	audit := &auditor{store: store, log: log, now: now, onEvent: opts.OnEvent}
 	guard := NewGuard(store, now)
+	guard.adminMFA = opts.MFA.RequireAdmin
 	throttle := &Throttle{store: store, limits: opts.RateLimits, audit: audit, log: log, now: now}
 	issue := &issuer{tokens: tokens, bindCSRF: opts.BindCSRF}
-	accounts := &Accounts{store: store, guard: guard, hasher: hasher, throttle: throttle, issue: issue, audit: audit, now: now}
+	mfa := newMfa(store, guard, throttle, issue, audit, log, now, opts.MFA)
+	accounts := &Accounts{store: store, guard: guard, hasher: hasher, throttle: throttle, issue: issue, audit: audit, now: now, mfa: mfa}
 	return &Service{
 		Guard:    guard,
 		Accounts: accounts,
@@ -81,5 +87,6 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 		Keys:     &Keyring{store: store, tokens: tokens, log: log, now: now},
 		Pruner:   &Pruner{store: store, retention: opts.AuditRetention, log: log, now: now},
 		Tokens:   tokens,
+		Mfa:      mfa,
 	}
 }

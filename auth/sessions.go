@@ -78,7 +78,7 @@ func (s *Sessions) refresh(ctx context.Context, raw string, csrf *string) (*Auth
 	u, err := s.store.RotateSession(ctx, SessionRotation{SessionID: claims.SessionID, UserID: claims.Subject,
 		JTI: claims.ID, NewJTI: newJTI, Now: now, ExpiresAt: now.Add(s.tokens.RefreshTTL())})
 	if err == nil {
-		return s.issue.pair(u, &Session{ID: claims.SessionID, RefreshJTI: newJTI}, false)
+		return s.issue.pair(u, &Session{ID: claims.SessionID, RefreshJTI: newJTI}, false, claims.AMR)
 	}
 	if !errors.Is(err, ErrNotFound) {
 		return nil, wrap(err)
@@ -128,7 +128,7 @@ func (s *Sessions) refresh(ctx context.Context, raw string, csrf *string) (*Auth
 		if err := q.UpdateSession(ctx, sess); err != nil {
 			return err
 		}
-		res, err = s.issue.pair(u, sess, false)
+		res, err = s.issue.pair(u, sess, false, claims.AMR)
 		return err
 	})
 	if err != nil {

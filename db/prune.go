@@ -28,6 +28,7 @@ func (q queries) Prune(ctx context.Context, now, auditBefore time.Time) (int64, 
 		{"throttles", `DELETE FROM throttles WHERE key IN (SELECT key FROM throttles WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
 		{"sessions", `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= ? OR revoked_at <= ? LIMIT ?)`,
 			[]any{n, n.Add(-revokedSessionRetention), pruneBatch}},
+		{"mfa challenges", `DELETE FROM mfa_challenges WHERE id IN (SELECT id FROM mfa_challenges WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
 	}
 	if !auditBefore.IsZero() {
 		steps = append(steps, struct {

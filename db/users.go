@@ -11,12 +11,12 @@ import (
 
 var errNotFound = auth.ErrNotFound
 
-const userCols = `id, email, password_hash, role, created_at, updated_at, disabled_at`
+const userCols = `id, email, password_hash, role, created_at, updated_at, disabled_at, mfa_enabled_at`
 
 // CreateUser inserts u.
 func (q queries) CreateUser(ctx context.Context, u *auth.User) error {
-	_, err := q.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt))
+	_, err := q.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt), utcPtr(u.MfaEnabledAt))
 	if isUniqueViolation(err) {
 		return auth.ErrDuplicateEmail
 	}
@@ -109,5 +109,6 @@ func escapeLike(s string) string {
 
 func utcUser(u *auth.User) *auth.User {
 	u.CreatedAt, u.UpdatedAt, u.DisabledAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt)
+	u.MfaEnabledAt = utcPtr(u.MfaEnabledAt)
 	return u
 }

@@ -12,13 +12,17 @@ import (
 // that the auth package knows nothing of GraphQL.
 
 func user(u *auth.User) *model.User {
-	return &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt, Disabled: u.Disabled()}
+	return &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt, Disabled: u.Disabled(),
+		MfaEnabled: u.MfaEnabled()}
 }
 
 // authPayload hands an issued token pair to the client: through the
 // request's token carrier (cookies in cookie mode), and in the body unless
 // tokens travel only in cookies.
 func authPayload(ctx context.Context, r *auth.AuthResult) *model.AuthPayload {
+	if r.MfaToken != "" { // a login's first step: no tokens, no cookies
+		return &model.AuthPayload{TokenType: "Bearer", User: user(r.User), MfaRequired: true, MfaToken: &r.MfaToken}
+	}
 	tt := auth.TokenCarrierFrom(ctx)
 	tt.Deliver(r)
 	exp := r.Access.Claims.ExpiresAt.Sub(r.Access.Claims.IssuedAt.Time)

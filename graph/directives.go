@@ -9,13 +9,15 @@ import (
 	"github.com/gqlauth/gqlauth/reqlog"
 )
 
-// Directives returns the implementations of @auth, @fresh and @hasRole.
+// Directives returns the implementations of @auth, @fresh, @hasRole and
+// @mfa.
 //
 // gqlgen nests directives in schema order, so on `@hasRole(role: ADMIN)
 // @fresh` the @fresh check would run first. Each directive therefore checks
 // everything its field asks for, in one fixed order: the token (so a missing
-// or bad one is UNAUTHENTICATED before anything else), then the role, then
-// freshness (no use asking a USER to log in again for an ADMIN field).
+// or bad one is UNAUTHENTICATED before anything else), then the role (with,
+// for ADMIN, the admin second-factor rule), then @mfa, then freshness (no
+// use asking a USER to log in again for an ADMIN field).
 //
 // onCheck, if not nil, hears each check's outcome: "OK", or the error's code
 // and reason.
@@ -30,8 +32,8 @@ func Directives(svc *auth.Service, onCheck func(code, reason string)) DirectiveR
 		}
 		return err
 	}
-	guard := func(ctx context.Context, next graphql.Resolver, argRole auth.Role) (any, error) {
-		p, err := check(ctx, svc, argRole)
+	guard := func(ctx context.Context, next graphql.Resolver, argRole auth.Role, argMFA bool) (any, error) {
+		p, err := check(ctx, svc, argRole, argMFA)
 		if report(err) != nil {
 			return nil, err
 		}
@@ -40,27 +42,39 @@ func Directives(svc *auth.Service, onCheck func(code, reason string)) DirectiveR
 	}
 
 	return DirectiveRoot{
-		Auth:  func(ctx context.Context, _ any, next graphql.Resolver) (any, error) { return guard(ctx, next, "") },
-		Fresh: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) { return guard(ctx, next, "") },
+		Auth: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+			return guard(ctx, next, "", false)
+		},
+		Fresh: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+			return guard(ctx, next, "", false)
+		},
+		Mfa: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+			return guard(ctx, next, "", true)
+		},
 		HasRole: func(ctx context.Context, _ any, next graphql.Resolver, role model.Role) (any, error) {
-			return guard(ctx, next, auth.Role(role))
+			return guard(ctx, next, auth.Role(role), false)
 		},
 	}
 }
 
-// check authenticates the caller and applies the field's role and
-// freshness requirements, in that order.
-func check(ctx context.Context, svc *auth.Service, argRole auth.Role) (*auth.Principal, error) {
+// check authenticates the caller and applies the field's role, second
+// factor and freshness requirements, in that order.
+func check(ctx context.Context, svc *auth.Service, argRole auth.Role, argMFA bool) (*auth.Principal, error) {
 	p, err := svc.Guard.Authenticate(ctx)
 	if err != nil {
 		return nil, err
 	}
-	role, fresh := fieldGuards(ctx)
+	role, fresh, mfa := fieldGuards(ctx)
 	if role == "" {
 		role = argRole // never fail open if the definition cannot be read
 	}
 	if role != "" {
 		if err := auth.RequireRole(p, role); err != nil {
+			return nil, err
+		}
+	}
+	if mfa || argMFA { // as with the role: never fail open
+		if err := auth.RequireMFA(p); err != nil {
 			return nil, err
 		}
 	}
@@ -73,21 +87,24 @@ func check(ctx context.Context, svc *auth.Service, argRole auth.Role) (*auth.Pri
 }
 
 // fieldGuards reads the guard directives declared on the field being
-// resolved: the role @hasRole demands and whether @fresh is present.
-func fieldGuards(ctx context.Context) (role auth.Role, fresh bool) {
+// resolved: the role @hasRole demands and whether @fresh and @mfa are
+// present.
+func fieldGuards(ctx context.Context) (role auth.Role, fresh, mfa bool) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Field.Definition == nil {
-		return "", false
+		return "", false, false
 	}
 	for _, d := range fc.Field.Definition.Directives {
 		switch d.Name {
 		case "fresh":
 			fresh = true
+		case "mfa":
+			mfa = true
 		case "hasRole":
 			if a := d.Arguments.ForName("role"); a != nil && a.Value != nil {
 				role = auth.Role(a.Value.Raw)
 			}
 		}
 	}
-	return role, fresh
+	return role, fresh, mfa
 }

@@ -1,0 +1,84 @@
+package auth
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// MinMfaKeyLen is the shortest MFA_ENCRYPTION_KEY accepted: as much
+// entropy as the AES-256 key derived from it.
+const MinMfaKeyLen = 32
+
+// mfaKeyInfo separates the key derived here from any other use of the same
+// material (the JWT secret outside production).
+const mfaKeyInfo = "gqlauth totp secret encryption v1"
+
+// DeriveMfaKey turns key material (MFA_ENCRYPTION_KEY, or outside
+// production the JWT signing secret) into the AES-256 key that seals TOTP
+// secrets, with HKDF-SHA256, so that the material itself never keys two
+// algorithms.
+func DeriveMfaKey(material []byte) ([]byte, error) {
+	if len(material) < MinMfaKeyLen {
+		return nil, fmt.Errorf("MFA key material must be at least %d bytes, got %d", MinMfaKeyLen, len(material))
+	}
+	return hkdf.Key(sha256.New, material, nil, mfaKeyInfo, 32)
+}
+
+// secretBox seals TOTP secrets at rest with AES-GCM. The user's id is the
+// additional data, so a sealed secret copied onto another account's row
+// does not open.
+type secretBox struct{ aead cipher.AEAD }
+
+// sealedPrefix versions the stored format.
+const sealedPrefix = "v1."
+
+func newSecretBox(key []byte) (*secretBox, error) {
+	if len(key) != 32 {
+		return nil, errors.New("the MFA encryption key must be 32 bytes")
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &secretBox{aead: aead}, nil
+}
+
+// seal encrypts plain for userID under a fresh random nonce.
+func (b *secretBox) seal(userID, plain string) string {
+	nonce := make([]byte, b.aead.NonceSize(), b.aead.NonceSize()+len(plain)+b.aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // never happens on supported platforms
+	}
+	out := b.aead.Seal(nonce, nonce, []byte(plain), []byte(userID))
+	return sealedPrefix + base64.RawURLEncoding.EncodeToString(out)
+}
+
+// open decrypts what seal made for userID; any tampering, another user's
+// row or another key fails.
+func (b *secretBox) open(userID, sealed string) (string, error) {
+	raw, ok := strings.CutPrefix(sealed, sealedPrefix)
+	if !ok {
+		return "", errors.New("sealed TOTP secret: unknown format")
+	}
+	data, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil || len(data) < b.aead.NonceSize() {
+		return "", errors.New("sealed TOTP secret: malformed")
+	}
+	n := b.aead.NonceSize()
+	plain, err := b.aead.Open(nil, data[:n], data[n:], []byte(userID))
+	if err != nil {
+		return "", fmt.Errorf("sealed TOTP secret does not open (wrong MFA_ENCRYPTION_KEY?): %w", err)
+	}
+	return string(plain), nil
+}
