@@ -11,12 +11,18 @@ import (
 
 var errNotFound = auth.ErrNotFound
 
-const userCols = `id, email, password_hash, role, created_at, updated_at, disabled_at, mfa_enabled_at`
+// userCols are read; insertCols are written by CreateUser: a new account
+// has no second factor yet, and an insert that names only the columns it
+// sets also works on a database an older release migrated.
+const (
+	insertCols = `id, email, password_hash, role, created_at, updated_at, disabled_at`
+	userCols   = insertCols + `, mfa_enabled_at`
+)
 
 // CreateUser inserts u.
 func (q queries) CreateUser(ctx context.Context, u *auth.User) error {
-	_, err := q.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt), utcPtr(u.MfaEnabledAt))
+	_, err := q.exec(ctx, `INSERT INTO users (`+insertCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt))
 	if isUniqueViolation(err) {
 		return auth.ErrDuplicateEmail
 	}
