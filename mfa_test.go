@@ -471,3 +471,57 @@ func TestMfaAdminAndCLIReset(t *testing.T) {
 		}
 	})
 }
+
+// testMfaKey is an MFA_ENCRYPTION_KEY for production-mode test servers.
+const testMfaKey = "a-test-mfa-encryption-key-of-enough-bytes"
+
+// TestMfaConfig: production demands its own encryption key for TOTP
+// secrets, and requires a second factor of admins unless told otherwise.
+func TestMfaConfig(t *testing.T) {
+	prod := map[string]string{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-that-is-long-enough"}
+	if _, err := loadConfig(getenvFrom(prod)); err == nil || !strings.Contains(err.Error(), "MFA_ENCRYPTION_KEY: required when APP_ENV=production") {
+		t.Fatalf("production without MFA_ENCRYPTION_KEY: %v", err)
+	}
+	prod["MFA_ENCRYPTION_KEY"] = "short"
+	if _, err := loadConfig(getenvFrom(prod)); err == nil || !strings.Contains(err.Error(), "MFA_ENCRYPTION_KEY: must be at least 32 bytes") {
+		t.Fatalf("short MFA_ENCRYPTION_KEY: %v", err)
+	}
+	prod["MFA_ENCRYPTION_KEY"] = testMfaKey
+	for _, tc := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{prod, true},
+		{map[string]string{}, false},
+		{map[string]string{"REQUIRE_ADMIN_MFA": "true"}, true},
+		{map[string]string{"APP_ENV": "production", "JWT_SECRET": prod["JWT_SECRET"], "MFA_ENCRYPTION_KEY": testMfaKey, "REQUIRE_ADMIN_MFA": "false"}, false},
+	} {
+		c, err := loadConfig(getenvFrom(tc.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Mfa.RequireAdmin != tc.want || c.Mfa.Issuer != "gqlauth" {
+			t.Errorf("%v: REQUIRE_ADMIN_MFA %v (issuer %q), want %v", tc.env, c.Mfa.RequireAdmin, c.Mfa.Issuer, tc.want)
+		}
+	}
+}
+
+// TestMfaSecretNeedsItsKey: a sealed secret opens only under the key it
+// was sealed with, and the issuer is TOTP_ISSUER: a server with another
+// MFA_ENCRYPTION_KEY cannot check the codes of an enrolled user.
+func TestMfaSecretNeedsItsKey(t *testing.T) {
+	dbURL := sqliteURL(t)
+	s := startServer(t, testEnv(dbURL, map[string]string{"MFA_ENCRYPTION_KEY": testMfaKey, "TOTP_ISSUER": "Example App"}))
+	tk, _ := s.register(t, "keyed@example.com", "password-123")
+	e := ok(t, s.do(t, tk.access, enrollQ, nil))["enrollTotp"].(map[string]any)
+	if !strings.HasPrefix(e["uri"].(string), "otpauth://totp/Example%20App:keyed@example.com?") || !strings.Contains(e["uri"].(string), "issuer=Example%20App") {
+		t.Fatalf("uri = %s", e["uri"])
+	}
+	now := time.Now()
+	ok(t, s.do(t, tk.access, confirmQ, map[string]any{"c": totpAt(t, e["secret"].(string), now)}))
+
+	other := startServer(t, testEnv(dbURL, map[string]string{"MFA_ENCRYPTION_KEY": testMfaKey + "-other"}))
+	mt := other.firstStep(t, "keyed@example.com", "password-123")
+	wantErr(t, other.do(t, "", verifyMfaQ, map[string]any{"t": mt, "c": totpAt(t, e["secret"].(string), now.Add(30*time.Second))}), "INTERNAL_SERVER_ERROR", "")
+	s.verify(t, mt, totpAt(t, e["secret"].(string), now.Add(30*time.Second)))
+}
