@@ -124,6 +124,9 @@ func (a *app) init(ctx context.Context) error {
 	}
 	opts := serviceOptions(cfg, a.log)
 	opts.Links.Sealer = sealer
+	if opts.MFA, err = mfaOptions(ctx, cfg, a.store); err != nil {
+		return err
+	}
 	opts.OnEvent = func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) }
 	a.svc = auth.NewService(store, tokens, hasher, opts)
 

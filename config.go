@@ -81,6 +81,10 @@ var settings = []setting{
 	{"RESET_TOKEN_TTL", "30m", "lifetime of a mailed password-reset or email-change link"},
 	{"REQUIRE_VERIFIED_EMAIL", "false", "true: login (after the password check) and register refuse accounts whose address is not verified, with EMAIL_NOT_VERIFIED"},
 	{"MAIL_TEMPLATES_DIR", "", "directory whose NAME.subject, NAME.txt and NAME.html files replace the built-in mail templates (NAME: verify-email, reset-password, confirm-email-change, email-changed)"},
+	{"MFA_ENCRYPTION_KEY", "", "key (at least 32 bytes) that TOTP secrets are encrypted with (AES-256-GCM, key derived with HKDF); required when APP_ENV=production; unset otherwise: derived from the JWT signing secret or key"},
+	{"MFA_ENCRYPTION_KEY_FILE", "", "file holding MFA_ENCRYPTION_KEY (instead of MFA_ENCRYPTION_KEY)"},
+	{"TOTP_ISSUER", "gqlauth", "issuer named in authenticator apps (the otpauth URI's issuer)"},
+	{"REQUIRE_ADMIN_MFA", "", "every ADMIN field and admin operation requires a login with a second factor (aal2); default true when APP_ENV=production, false otherwise"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
 	{"METRICS", "true", "serve Prometheus metrics at /metrics"},
 	{"METRICS_ADDR", "", "serve /metrics on this address instead of ADDR (e.g. 127.0.0.1:9090)"},
@@ -131,6 +135,7 @@ type config struct {
 	Mail            mailConfig
 	// RequireVerifiedEmail refuses logins of unverified accounts.
 	RequireVerifiedEmail bool
+	Mfa                  mfaConfig
 }
 
 // loadConfig reads every setting and reports every problem at once, one
@@ -140,7 +145,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (*config, error) {
 	c := &config{}
 	r := &envReader{getenv: getenv}
-	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail} {
+	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa} {
 		read(r, c)
 	}
 	if len(r.problems) > 0 {

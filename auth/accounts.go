@@ -38,6 +38,7 @@ type Accounts struct {
 	// requireVerified refuses logins to accounts whose address is not
 	// verified (REQUIRE_VERIFIED_EMAIL).
 	requireVerified bool
+	mfa             *Mfa
 }
 
 // Register creates a USER account, mails a link to verify its address,
@@ -177,6 +178,9 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (*AuthResu
 		if newHash, err = a.hasher.Hash(ctx, password); err != nil {
 			return nil, hashErr(err)
 		}
+	}
+	if u.MfaEnabled() { // the second step: verifyMfa opens the session
+		return a.mfa.challenge(ctx, u, account, newHash)
 	}
 	now := a.now().UTC()
 	var res *AuthResult

@@ -46,6 +46,10 @@ var adminOps = []adminOp{
 		_, err := h.stats(ctx)
 		return err
 	}},
+	{"resetUserMfa", func(h *harness, ctx context.Context, id string) error {
+		_, err := h.resetUserMfa(ctx, id)
+		return err
+	}},
 }
 
 func TestAdminOpsNeedAnAdmin(t *testing.T) {

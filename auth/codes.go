@@ -19,6 +19,11 @@ const (
 	CodeRateLimited        Code = "RATE_LIMITED"
 	CodeInternal           Code = "INTERNAL_SERVER_ERROR"
 	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
+	// The caller's token lacks a second factor (aal2) that the field, or
+	// REQUIRE_ADMIN_MFA, demands; the caller has one to log in with.
+	CodeMfaRequired Code = "MFA_REQUIRED"
+	// As MFA_REQUIRED, for a caller who has no second factor yet.
+	CodeMfaEnrollmentRequired Code = "MFA_ENROLLMENT_REQUIRED"
 
 	// From the GraphQL layer, before or around execution.
 	CodeQueryTooLarge           Code = "QUERY_TOO_LARGE"
@@ -49,6 +54,8 @@ var Codes = []Code{
 	CodeUnauthenticated, CodeForbidden, CodeFreshTokenRequired, CodeInvalidCredentials,
 	CodeEmailTaken, CodeAccountDisabled, CodeEmailNotVerified, CodeBadUserInput, CodeRateLimited, CodeInternal,
 	CodeUnavailable,
+	CodeEmailTaken, CodeAccountDisabled, CodeBadUserInput, CodeRateLimited, CodeInternal,
+	CodeUnavailable, CodeMfaRequired, CodeMfaEnrollmentRequired,
 	CodeQueryTooLarge, CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
 	CodeOperationTimeout, CodeIntrospectionDisabled,
 	CodeParseFailed, CodeValidationFailed, CodePersistedQueryMissed,

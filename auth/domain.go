@@ -32,6 +32,8 @@ type User struct {
 	// CustomClaims is a JSON object an administrator set (setUserClaims),
 	// issued in access tokens under CLAIMS_NAMESPACE; nil when none.
 	CustomClaims RawJSON `db:"custom_claims"`
+	// MfaEnabledAt is when a second factor was confirmed; nil without one.
+	MfaEnabledAt *time.Time `db:"mfa_enabled_at"`
 }
 
 // RawJSON is a JSON document as stored; nil when there is none (a NULL
@@ -131,6 +133,9 @@ type Principal struct {
 	Claims *Claims // nil for the operator
 	// operator marks the command-line operator (see AsOperator).
 	operator bool
+	// adminMFA is REQUIRE_ADMIN_MFA, carried by the principal the Guard
+	// builds so that the one rule (RequireAdminFactor) can read it.
+	adminMFA bool
 }
 
 // Stats are the figures adminStats reports.

@@ -108,6 +108,10 @@ var (
 	errAccountDisabled    = &Error{Code: CodeAccountDisabled, Message: "this account is disabled"}
 	errLoginNotVerified   = &Error{Code: CodeEmailNotVerified, Message: "verify your email address first: a new link is on its way to it"}
 	errEmailNotVerified   = &Error{Code: CodeEmailNotVerified, Message: "verify your email address first: follow the link mailed to it (sendVerificationEmail sends a new one)"}
+
+	errMfaRequired           = &Error{Code: CodeMfaRequired, Message: "this operation requires a login with your second factor"}
+	errMfaRequiredNoFactor   = &Error{Code: CodeMfaRequired, Message: "this operation requires a login with a second factor: enroll one (enrollTotp), then log in with it"}
+	errMfaEnrollmentRequired = &Error{Code: CodeMfaEnrollmentRequired, Message: "this operation requires a second factor: enroll one (enrollTotp), then log in with it"}
 )
 
 // Sentinel errors that stores return so the service can translate them.

@@ -17,6 +17,8 @@ type tokenStateStore interface {
 type Guard struct {
 	store tokenStateStore
 	now   func() time.Time
+	// adminMFA: ADMIN work needs a second factor (REQUIRE_ADMIN_MFA).
+	adminMFA bool
 }
 
 // NewGuard returns a Guard reading token state from store.
@@ -44,7 +46,7 @@ func (g *Guard) Authenticate(ctx context.Context) (*Principal, error) {
 	if st.User == nil || st.SessionEnded || st.TokenRevoked || st.User.Disabled() {
 		return nil, Unauthenticated(ReasonTokenRevoked)
 	}
-	return &Principal{User: *st.User, Claims: claims}, nil
+	return &Principal{User: *st.User, Claims: claims, adminMFA: g.adminMFA}, nil
 }
 
 // authorize authenticates the caller and applies rule to it: the entry of

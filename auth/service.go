@@ -22,6 +22,7 @@ type Service struct {
 	Keys         *Keyring
 	Pruner       *Pruner
 	Tokens       *Tokens
+	Mfa          *Mfa
 }
 
 // Store is the persistence of all the use cases together: each declares
@@ -39,6 +40,7 @@ type Store interface {
 	pruneStore
 	auditStore
 	linkStore
+	mfaStore
 }
 
 // ServiceOptions are the Service's tunables; zero values take defaults.
@@ -61,6 +63,8 @@ type ServiceOptions struct {
 	// (DefaultResetRequestFloor when zero).
 	ResetRequestFloor time.Duration
 	Logger            *slog.Logger
+	// MFA configures the second factor.
+	MFA MfaOptions
 	// Now is the clock of every use case (tests pass a fake one).
 	Now func() time.Time
 }
@@ -82,11 +86,13 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 	}
 	audit := &auditor{store: store, log: log, now: now, onEvent: opts.OnEvent}
 	guard := NewGuard(store, now)
+	guard.adminMFA = opts.MFA.RequireAdmin
 	throttle := &Throttle{store: store, limits: opts.RateLimits, audit: audit, log: log, now: now}
 	issue := &issuer{tokens: tokens, bindCSRF: opts.BindCSRF}
 	links := newLinks(store, opts.Links)
+	mfa := newMfa(store, guard, throttle, issue, audit, log, now, opts.MFA)
 	accounts := &Accounts{store: store, guard: guard, hasher: hasher, throttle: throttle, issue: issue, audit: audit, now: now,
-		links: links, requireVerified: opts.RequireVerifiedEmail}
+		links: links, requireVerified: opts.RequireVerifiedEmail, mfa: mfa}
 	floor := opts.ResetRequestFloor
 	if floor <= 0 {
 		floor = DefaultResetRequestFloor
@@ -105,5 +111,6 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 		Keys:     &Keyring{store: store, tokens: tokens, log: log, now: now},
 		Pruner:   &Pruner{store: store, retention: opts.AuditRetention, log: log, now: now},
 		Tokens:   tokens,
+		Mfa:      mfa,
 	}
 }

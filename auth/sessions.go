@@ -85,7 +85,7 @@ func (s *Sessions) refresh(ctx context.Context, raw string, csrf *string) (*Auth
 		if s.requireVerified && !u.EmailVerified() {
 			return nil, errEmailNotVerified
 		}
-		return s.issue.pair(u, &Session{ID: claims.SessionID, RefreshJTI: newJTI}, false)
+		return s.issue.pair(u, &Session{ID: claims.SessionID, RefreshJTI: newJTI}, false, claims.AMR)
 	}
 	if !errors.Is(err, ErrNotFound) {
 		return nil, wrap(err)
@@ -138,7 +138,7 @@ func (s *Sessions) refresh(ctx context.Context, raw string, csrf *string) (*Auth
 		if err := q.UpdateSession(ctx, sess); err != nil {
 			return err
 		}
-		res, err = s.issue.pair(u, sess, false)
+		res, err = s.issue.pair(u, sess, false, claims.AMR)
 		return err
 	})
 	if err != nil {

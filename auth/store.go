@@ -77,4 +77,7 @@ type Queries interface {
 	// EnqueueMail puts m in the outbox, due at now; it commits or rolls
 	// back with the rest of the transaction.
 	EnqueueMail(ctx context.Context, m *Mail, now time.Time) error
+
+	// The second factor's writes (see Mfa).
+	mfaQueries
 }

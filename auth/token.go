@@ -47,6 +47,12 @@ type Claims struct {
 	// Extra are claims shaped by CLAIMS_TEMPLATE and customClaims (access
 	// tokens only): issued, never read back (see MarshalJSON).
 	Extra map[string]any `json:"-"`
+	// AMR are the methods the session's login proved (RFC 8176): "pwd",
+	// then "otp" or "recovery" after a second factor. AAL is the level
+	// they reach: aal1 with a password alone, aal2 with a second factor.
+	// A refresh carries both over from the refresh token.
+	AMR []string `json:"amr,omitempty"`
+	AAL string   `json:"aal,omitempty"`
 }
 
 // TokenConfig configures issuing and verification.
@@ -272,6 +278,15 @@ type Issued struct {
 // in which case a random one is drawn; csrf, when not empty, binds the
 // token to a double-submit value.
 func (t *Tokens) Issue(typ TokenType, user *User, sid, jti, csrf string, fresh bool) (*Issued, error) {
+	return t.IssueAMR(typ, user, sid, jti, csrf, fresh, nil)
+}
+
+// IssueAMR is Issue for a login that proved the methods amr (nil: a
+// password alone); the token's aal follows from them.
+func (t *Tokens) IssueAMR(typ TokenType, user *User, sid, jti, csrf string, fresh bool, amr []string) (*Issued, error) {
+	if len(amr) == 0 {
+		amr = []string{AMRPassword}
+	}
 	ttl := t.cfg.AccessTTL
 	if typ == RefreshToken {
 		ttl = t.cfg.RefreshTTL
@@ -306,6 +321,8 @@ func (t *Tokens) Issue(typ TokenType, user *User, sid, jti, csrf string, fresh b
 		CSRF:      csrf,
 		Scope:     scope,
 		Extra:     extra,
+		AMR:       amr,
+		AAL:       aalOf(amr),
 	}
 	tok := jwt.NewWithClaims(t.key.method, c)
 	tok.Header["kid"] = t.key.ID

@@ -75,3 +75,8 @@ func (r recorder) then(err error, kind db.ChangeKind, id string) error {
 	r.note(db.Change{Kind: kind, ID: id})
 	return err
 }
+
+// SetUserMfa changes what the admin step-up rule reads of the user.
+func (r recorder) SetUserMfa(ctx context.Context, userID string, enabled bool, now time.Time) error {
+	return r.then(r.Queries.SetUserMfa(ctx, userID, enabled, now), db.ChangeUser, userID)
+}

@@ -35,6 +35,7 @@ func (q queries) Prune(ctx context.Context, now, auditBefore time.Time) (int64, 
 		// is audited as a replay rather than an unknown token.
 		{"link tokens", `DELETE FROM link_tokens WHERE token_hash IN (SELECT token_hash FROM link_tokens WHERE expires_at <= ? LIMIT ?)`,
 			[]any{n.Add(-linkTokenRetention), pruneBatch}},
+		{"mfa challenges", `DELETE FROM mfa_challenges WHERE id IN (SELECT id FROM mfa_challenges WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
 	}
 	if !auditBefore.IsZero() {
 		steps = append(steps, struct {

@@ -11,11 +11,16 @@ import (
 
 var errNotFound = auth.ErrNotFound
 
-const userCols = `id, email, password_hash, role, created_at, updated_at, disabled_at, email_verified_at, custom_claims`
+// userCols are read; insertCols are written by CreateUser: a new account
+// has no second factor yet.
+const (
+	insertCols = `id, email, password_hash, role, created_at, updated_at, disabled_at, email_verified_at, custom_claims`
+	userCols   = insertCols + `, mfa_enabled_at`
+)
 
 // CreateUser inserts u.
 func (q queries) CreateUser(ctx context.Context, u *auth.User) error {
-	_, err := q.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.exec(ctx, `INSERT INTO users (`+insertCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt), utcPtr(u.EmailVerifiedAt), claimsArg(u.CustomClaims))
 	if isUniqueViolation(err) {
 		return auth.ErrDuplicateEmail
@@ -153,5 +158,6 @@ func escapeLike(s string) string {
 func utcUser(u *auth.User) *auth.User {
 	u.CreatedAt, u.UpdatedAt, u.DisabledAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt)
 	u.EmailVerifiedAt = utcPtr(u.EmailVerifiedAt)
+	u.MfaEnabledAt = utcPtr(u.MfaEnabledAt)
 	return u
 }

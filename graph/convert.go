@@ -14,7 +14,7 @@ import (
 
 func user(u *auth.User) *model.User {
 	m := &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt, Disabled: u.Disabled(),
-		EmailVerified: u.EmailVerified()}
+		EmailVerified: u.EmailVerified(), MfaEnabled: u.MfaEnabled()}
 	if len(u.CustomClaims) > 0 {
 		var c any
 		if json.Unmarshal(u.CustomClaims, &c) == nil { // written by SetClaims as valid JSON
@@ -28,6 +28,9 @@ func user(u *auth.User) *model.User {
 // request's token carrier (cookies in cookie mode), and in the body unless
 // tokens travel only in cookies.
 func authPayload(ctx context.Context, r *auth.AuthResult) *model.AuthPayload {
+	if r.MfaToken != "" { // a login's first step: no tokens, no cookies
+		return &model.AuthPayload{TokenType: "Bearer", User: user(r.User), MfaRequired: true, MfaToken: &r.MfaToken}
+	}
 	tt := auth.TokenCarrierFrom(ctx)
 	tt.Deliver(r)
 	exp := r.Access.Claims.ExpiresAt.Sub(r.Access.Claims.IssuedAt.Time)

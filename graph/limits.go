@@ -34,6 +34,8 @@ var credentialMutations = map[string]bool{
 	// The email lifecycle: each mails a link, spends one, or hashes.
 	"sendVerificationEmail": true, "verifyEmail": true, "requestPasswordReset": true,
 	"resetPassword": true, "requestEmailChange": true, "confirmEmailChange": true,
+	// The second factor: each checks a code.
+	"verifyMfa": true, "confirmTotp": true, "regenerateRecoveryCodes": true, "disableTotp": true,
 }
 
 // credentialCost is the complexity of a credential mutation: each hashes a
@@ -77,4 +79,8 @@ func priceCredentialMutations(c *ComplexityRoot) {
 	c.Mutation.ResetPassword = func(child int, _, _ string) int { return credentialCost + child }
 	c.Mutation.RequestEmailChange = func(child int, _ string) int { return credentialCost + child }
 	c.Mutation.ConfirmEmailChange = func(child int, _ string) int { return credentialCost + child }
+	c.Mutation.VerifyMfa = func(child int, _, _ string) int { return credentialCost + child }
+	c.Mutation.ConfirmTotp = func(child int, _ string) int { return credentialCost + child }
+	c.Mutation.RegenerateRecoveryCodes = func(child int, _ string) int { return credentialCost + child }
+	c.Mutation.DisableTotp = func(child int, _ string) int { return credentialCost + child }
 }

@@ -63,6 +63,10 @@ type AuthPayload struct {
 	// otherwise.
 	CsrfToken *string `json:"csrfToken,omitempty"`
 	User      *User   `json:"user"`
+	// True when the password was right and a second factor is still needed: the token fields are null and mfaToken is set.
+	MfaRequired bool `json:"mfaRequired"`
+	// A short-lived (5 min) token for verifyMfa only.
+	MfaToken *string `json:"mfaToken,omitempty"`
 }
 
 type LoginInput struct {
@@ -101,6 +105,16 @@ type Session struct {
 	Current bool `json:"current"`
 }
 
+// A new authenticator secret, shown once by enrollTotp.
+type TotpEnrollment struct {
+	// Base32 secret, for manual entry.
+	Secret string `json:"secret"`
+	// otpauth://totp/… URI (issuer = TOTP_ISSUER, default gqlauth).
+	URI string `json:"uri"`
+	// The URI as a QR code: an SVG document.
+	QRSVG string `json:"qrSvg"`
+}
+
 // An account. A federation entity: other subgraphs may reference it by id.
 type User struct {
 	ID        string    `json:"id"`
@@ -113,6 +127,8 @@ type User struct {
 	EmailVerified bool `json:"emailVerified"`
 	// Claims an administrator set (setUserClaims), issued in the user's access tokens under CLAIMS_NAMESPACE; null when none.
 	CustomClaims any `json:"customClaims,omitempty"`
+	// Whether the account has a confirmed second factor.
+	MfaEnabled bool `json:"mfaEnabled"`
 }
 
 func (User) IsEntity() {}
