@@ -115,7 +115,9 @@ func (s *testServer) markVerified(t *testing.T, token, email string) {
 	t.Helper()
 	s.cli(t, "", "user", "verify", "--email", email)
 	r := eventually(t, func() *gqlResponse { return s.do(t, token, `{ me { emailVerified } }`, nil) },
-		func(r *gqlResponse) bool { return len(r.Errors) == 0 && r.Data["me"].(map[string]any)["emailVerified"] == true })
+		func(r *gqlResponse) bool {
+			return len(r.Errors) == 0 && r.Data["me"].(map[string]any)["emailVerified"] == true
+		})
 	ok(t, r)
 }
 
