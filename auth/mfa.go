@@ -152,7 +152,7 @@ const maxCodeLen = 64
 // force until ConfirmTotp sees a code from it; enrolling again replaces a
 // pending secret. It needs a fresh token.
 func (m *Mfa) EnrollTotp(ctx context.Context) (*TotpEnrollment, error) {
-	p, err := m.guard.authorize(ctx, freshSession)
+	p, err := m.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func (m *Mfa) EnrollTotp(ctx context.Context) (*TotpEnrollment, error) {
 // ConfirmTotp turns the pending secret on, given a current code from it,
 // and returns the recovery codes, shown this once. It needs a fresh token.
 func (m *Mfa) ConfirmTotp(ctx context.Context, code string) ([]string, error) {
-	p, err := m.guard.authorize(ctx, freshSession)
+	p, err := m.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +218,7 @@ func (m *Mfa) ConfirmTotp(ctx context.Context, code string) ([]string, error) {
 // RegenerateRecoveryCodes replaces the caller's recovery codes, given a
 // current code (or an unused recovery code), and returns the new ones.
 func (m *Mfa) RegenerateRecoveryCodes(ctx context.Context, code string) ([]string, error) {
-	p, err := m.guard.authorize(ctx, freshSession)
+	p, err := m.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ func (m *Mfa) RegenerateRecoveryCodes(ctx context.Context, code string) ([]strin
 // (or an unused recovery code), and ends the caller's other sessions: a
 // device that logged in with the factor keeps no more than this one.
 func (m *Mfa) DisableTotp(ctx context.Context, code string) error {
-	p, err := m.guard.authorize(ctx, freshSession)
+	p, err := m.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return err
 	}
@@ -565,15 +565,6 @@ func (m *Mfa) spend(ctx context.Context, q Queries, pr *factorProof, now time.Ti
 		return errCodeUsed
 	}
 	return nil
-}
-
-// freshSession is the rule of the caller's own factor changes: a session
-// of the caller's (not the operator) with a fresh token.
-func freshSession(p *Principal) error {
-	if err := requireSession(p); err != nil {
-		return err
-	}
-	return RequireFresh(p)
 }
 
 // MfaEnabled reports whether the account has a confirmed second factor.
