@@ -134,6 +134,7 @@ func (a *app) init(ctx context.Context) error {
 		Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 		Limits: cfg.Limits, Timeout: cfg.OpTimeout, Logger: a.log,
 		Observe: a.metrics.Operation, OperationNames: cfg.MetricsOps, OnAuthCheck: a.metrics.AuthCheck,
+		HideEdgeDirectives: !cfg.EdgeDirectives,
 	}))
 	var metricsHandler http.Handler
 	if cfg.Metrics && cfg.MetricsAddr == "" {
