@@ -8,6 +8,8 @@
 // asks for the password, and the link mailed to the new address switches
 // the account. After each link's page loads, the token is gone from the
 // address bar and the tab's history, and no request carried a Referer.
+// Servers of their own cover expired links with the resend throttle, and
+// REQUIRE_VERIFIED_EMAIL.
 // Screenshots go to e2e/artifacts/.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -454,6 +456,54 @@ describe('expired links and the resend throttle in the example app', () => {
       assert.equal(await result.textContent(), 'Too many attempts. Try again in 15 minutes.');
       await h.shot(page, 'resend-rate-limited');
       assert.equal((await h.meOf(page)).emailVerified, false);
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+// REQUIRE_VERIFIED_EMAIL=true: no session before the address is verified.
+describe('REQUIRE_VERIFIED_EMAIL in the example app', () => {
+  let app;
+  let h;
+
+  before(async () => {
+    app = await startWithMail({ REQUIRE_VERIFIED_EMAIL: 'true' });
+    h = helpers(app, 'email-required');
+  });
+  after(() => app?.close());
+
+  test('sign-up and sign-in say "verify first" until the mailed link is opened', async () => {
+    const { appURL, mail } = app;
+    const email = 'strict@example.com';
+    const { context, page, pageErrors } = await app.openPage();
+    const formError = page.getByTestId('form-error');
+    const verifyFirst = 'Verify your address first: we mailed you a link. Open it, then sign in.';
+    try {
+      // Sign-up creates the account and mails the link, but opens no session.
+      await h.submitAuthForm(page, '/signup', email, PASSWORD, 'Create account');
+      await formError.filter({ hasText: verifyFirst }).waitFor();
+      const first = mailedLink(await mail.next(email), appURL, 'verify-email');
+      assert.deepEqual((await context.cookies()).filter((c) => c.name.startsWith('gqlauth_')), []);
+      await h.shot(page, 'signup');
+
+      // A wrong password is told as ever, and mails nothing; the right
+      // one is refused until verified, with a new link.
+      await h.signInFails(page, email, 'wrong password');
+      await h.submitAuthForm(page, '/login', email, PASSWORD, 'Log in');
+      await formError.filter({ hasText: verifyFirst }).waitFor();
+      const second = mailedLink(await mail.next(email), appURL, 'verify-email');
+      assert.notEqual(second.token, first.token);
+      assert.equal(mail.received(email).length, 2);
+
+      // Signed out, the newest link verifies; then sign-in works.
+      await h.openLink(page, second.link, 'verify-email');
+      await page.getByTestId('verify-done').waitFor();
+      await page.getByTestId('verify-done').getByRole('link', { name: 'Sign in' }).click();
+      await h.signIn(page, email, PASSWORD);
+      assert.deepEqual(await h.meOf(page), { email, emailVerified: true });
+      assert.equal(await page.getByTestId('verify-banner').count(), 0);
       assert.deepEqual(pageErrors, []);
     } finally {
       await context.close();

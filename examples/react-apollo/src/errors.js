@@ -41,7 +41,7 @@ export function errorMessage(info) {
     case 'ACCOUNT_DISABLED':
       return 'This account is disabled. Ask an administrator to enable it.';
     case 'EMAIL_NOT_VERIFIED':
-      return 'Verify your address first: open the link we mailed you, then sign in.';
+      return 'Verify your address first: we mailed you a link. Open it, then sign in.';
     case 'RATE_LIMITED':
       return `Too many attempts. Try again in ${waitText(info.retryAfter)}.`;
     case 'SERVICE_UNAVAILABLE':
