@@ -191,8 +191,19 @@ func newTokens(ctx context.Context, cfg *config, log *slog.Logger, store *db.Sto
 	return auth.NewTokens(auth.TokenConfig{
 		Key: key, Issuer: cfg.Issuer, Audience: cfg.Audience,
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Leeway: cfg.Leeway,
-		Shaper: cfg.Claims,
+		Shaper: shaper(cfg),
 	}, nil)
+}
+
+// shaper is the configured claim shaping, with REQUIRE_ADMIN_MFA's say on
+// the admin scope.
+func shaper(cfg *config) *auth.ClaimShaper {
+	if cfg.Claims == nil {
+		return nil
+	}
+	s := *cfg.Claims
+	s.AdminNeedsAAL2 = cfg.Mfa.RequireAdmin
+	return &s
 }
 
 // jwtSecret returns the configured secret or, outside production, one
