@@ -33,7 +33,7 @@ func Directives(svc *auth.Service, onCheck func(code, reason string)) DirectiveR
 		return err
 	}
 	guard := func(ctx context.Context, next graphql.Resolver, argRole auth.Role) (any, error) {
-		p, err := check(ctx, svc, argRole, false)
+		p, err := tracedCheck(ctx, svc, argRole, false)
 		if report(err) != nil {
 			return nil, err
 		}
@@ -48,7 +48,7 @@ func Directives(svc *auth.Service, onCheck func(code, reason string)) DirectiveR
 			return guard(ctx, next, auth.Role(role))
 		},
 		Verified: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
-			p, err := check(ctx, svc, "", true)
+			p, err := tracedCheck(ctx, svc, "", true)
 			if report(err) != nil {
 				return nil, err
 			}
