@@ -44,6 +44,7 @@ func readTracing(r *envReader, c *config) {
 	res, err := telemetry.ParseKeyValues(r.get("OTEL_RESOURCE_ATTRIBUTES"))
 	if err != nil {
 		r.bad("OTEL_RESOURCE_ATTRIBUTES", "%v", err)
+		res = map[string]string{}
 	}
 	// OTEL_SERVICE_NAME wins over a service.name among the attributes.
 	res["service.name"] = r.get("OTEL_SERVICE_NAME")

@@ -148,7 +148,8 @@ func methodName(fn string) string {
 	parts = parts[1:] // the package
 	for len(parts) > 1 {
 		last := parts[len(parts)-1]
-		if strings.HasPrefix(last, "func") || strings.HasPrefix(last, "gowrap") || strings.HasPrefix(last, "deferwrap") {
+		if strings.HasPrefix(last, "func") || strings.HasPrefix(last, "gowrap") || strings.HasPrefix(last, "deferwrap") ||
+			strings.Trim(last, "0123456789") == "" { // a closure in a closure: func2.1
 			parts = parts[:len(parts)-1]
 			continue
 		}

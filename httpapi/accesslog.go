@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gqlauth/gqlauth/reqlog"
+	"github.com/gqlauth/gqlauth/tracing"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -50,9 +51,9 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 			slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start)),
 		}
-		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		if tracing.Active(ctx) {
 			// Traced (telemetry on): the line leads to the request's trace.
-			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+			attrs = append(attrs, slog.String("trace_id", trace.SpanContextFromContext(ctx).TraceID().String()))
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 	})

@@ -4,7 +4,7 @@
 // the span in its context, with the provider that made that span. So
 // nothing but the HTTP middleware needs wiring, work outside a request
 // (background jobs, the CLI) makes no spans, and with telemetry off the
-// whole cost is one look-up in the context per would-be span.
+// whole cost is an atomic load per would-be span (see Active).
 //
 // What a span may carry is narrow, because traces leave the process for a
 // collector that more people read than the database: names of operations,
@@ -15,6 +15,7 @@ package tracing
 
 import (
 	"context"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -37,19 +38,36 @@ const (
 	RequestID = attribute.Key("gqlauth.request_id")
 )
 
+// enabled is set once a tracer provider has started in this process
+// (Enable). Until then no request can be traced, and Active answers
+// without looking into the context: with telemetry off, each would-be
+// span costs an atomic load.
+var enabled atomic.Bool
+
+// Enable tells Active that requests may be traced from now on; the
+// telemetry package calls it when it starts a provider.
+func Enable() { enabled.Store(true) }
+
 // Active reports whether ctx belongs to a traced request.
 func Active(ctx context.Context) bool {
-	return trace.SpanContextFromContext(ctx).IsValid()
+	return enabled.Load() && trace.SpanContextFromContext(ctx).IsValid()
 }
+
+// noSpan is what Start returns outside a traced request: a span whose
+// methods do nothing.
+var noSpan = trace.SpanFromContext(context.Background())
 
 // Start starts the span name as a child of the span in ctx, with that
 // span's provider. Outside a traced request it starts nothing: it returns
-// ctx and the no-op span that ctx holds. Callers that build attributes
+// ctx and a span whose methods do nothing. Callers that build attributes
 // check Active first, so that an untraced request does not pay for them.
 func Start(ctx context.Context, name string, kind trace.SpanKind, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
+	if !enabled.Load() {
+		return ctx, noSpan
+	}
 	parent := trace.SpanFromContext(ctx)
 	if !parent.SpanContext().IsValid() {
-		return ctx, parent
+		return ctx, noSpan
 	}
 	return parent.TracerProvider().Tracer(Scope).Start(ctx, name, trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
 }
