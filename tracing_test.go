@@ -261,9 +261,11 @@ func TestTracesReachAnOTLPCollector(t *testing.T) {
 				t.Errorf("export sent X-Collector-Key %q, want OTEL_EXPORTER_OTLP_HEADERS' %q", got, "k3y one")
 			}
 		}
-		// The access log line leads to the trace.
-		if !strings.Contains(srv.stderr.String(), "trace_id="+traces["me"].traceID) {
-			t.Error("the access log does not carry the request's trace id")
+		// The access log line leads to the trace, sampled or not.
+		for _, id := range []string{traces["me"].traceID, unsampled.traceID} {
+			if !strings.Contains(srv.stderr.String(), "trace_id="+id) {
+				t.Errorf("the access log does not carry the trace id %s", id)
+			}
 		}
 	})
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gqlauth/gqlauth/reqlog"
 	"github.com/gqlauth/gqlauth/tracing"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // statusRecorder remembers the status code a handler wrote.
@@ -51,9 +50,9 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 			slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start)),
 		}
-		if tracing.Active(ctx) {
+		if id, ok := tracing.TraceID(ctx); ok {
 			// Traced (telemetry on): the line leads to the request's trace.
-			attrs = append(attrs, slog.String("trace_id", trace.SpanContextFromContext(ctx).TraceID().String()))
+			attrs = append(attrs, slog.String("trace_id", id))
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 	})

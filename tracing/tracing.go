@@ -48,9 +48,22 @@ var enabled atomic.Bool
 // telemetry package calls it when it starts a provider.
 func Enable() { enabled.Store(true) }
 
-// Active reports whether ctx belongs to a traced request.
+// Active reports whether ctx belongs to a traced request whose trace is
+// recorded. Every sampler gqlauth offers (see telemetry.ParseSampler)
+// decides a span's children as it decided the span, so in a request whose
+// trace is not sampled the layers below skip their spans altogether.
 func Active(ctx context.Context) bool {
-	return enabled.Load() && trace.SpanContextFromContext(ctx).IsValid()
+	return enabled.Load() && trace.SpanFromContext(ctx).IsRecording()
+}
+
+// TraceID is the id of the trace ctx's request belongs to, sampled or not,
+// for its log lines; false outside a traced request.
+func TraceID(ctx context.Context) (string, bool) {
+	if !enabled.Load() {
+		return "", false
+	}
+	sc := trace.SpanContextFromContext(ctx)
+	return sc.TraceID().String(), sc.IsValid()
 }
 
 // noSpan is what Start returns outside a traced request: a span whose
@@ -58,15 +71,16 @@ func Active(ctx context.Context) bool {
 var noSpan = trace.SpanFromContext(context.Background())
 
 // Start starts the span name as a child of the span in ctx, with that
-// span's provider. Outside a traced request it starts nothing: it returns
-// ctx and a span whose methods do nothing. Callers that build attributes
+// span's provider. Outside a traced request, or in one whose trace is not
+// recorded, it starts nothing: it returns ctx and a span whose methods do
+// nothing. Callers that build attributes
 // check Active first, so that an untraced request does not pay for them.
 func Start(ctx context.Context, name string, kind trace.SpanKind, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
 	if !enabled.Load() {
 		return ctx, noSpan
 	}
 	parent := trace.SpanFromContext(ctx)
-	if !parent.SpanContext().IsValid() {
+	if !parent.IsRecording() {
 		return ctx, noSpan
 	}
 	return parent.TracerProvider().Tracer(Scope).Start(ctx, name, trace.WithSpanKind(kind), trace.WithAttributes(attrs...))

@@ -31,6 +31,17 @@ func TestStartFollowsTheRequestSpan(t *testing.T) {
 	if ctx, span := Start(context.Background(), "orphan", trace.SpanKindInternal); ctx != context.Background() || span.IsRecording() {
 		t.Fatal("Start made a span outside a request")
 	}
+	unsampled := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: req.SpanContext().TraceID(), SpanID: req.SpanContext().SpanID()}))
+	if Active(unsampled) {
+		t.Fatal("active in an unsampled trace")
+	}
+	if id, ok := TraceID(unsampled); !ok || id != req.SpanContext().TraceID().String() {
+		t.Fatalf("an unsampled request's trace id: %q, %v", id, ok)
+	}
+	if _, span := Start(unsampled, "child", trace.SpanKindInternal); span.IsRecording() {
+		t.Fatal("Start recorded a span in an unsampled trace")
+	}
 	_, child := Start(reqCtx, "child", trace.SpanKindClient)
 	Fail(child, "unavailable")
 	child.End()
