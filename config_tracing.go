@@ -26,6 +26,11 @@ func readTracing(r *envReader, c *config) {
 		}
 		r.bad(env, "%v", err)
 	}
+	if t.Endpoint == "" {
+		// Off: the other OTEL_* variables may be meant for other programs
+		// sharing the environment (an OTLP/gRPC agent's protocol, say).
+		return
+	}
 	env := signalSpecific(r, "OTEL_EXPORTER_OTLP_PROTOCOL")
 	if t.JSON, err = telemetry.ParseProtocol(r.get(env)); err != nil {
 		r.bad(env, "%v", err)

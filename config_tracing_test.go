@@ -9,8 +9,8 @@ import (
 
 // TestTracingConfig: tracing is off unless an OTLP endpoint is set; the
 // standard OTEL_* variables are read as the specification says (the
-// traces' own variant first); a mistake stops the start with a line naming
-// the variable.
+// traces' own variant first); with tracing on, a mistake stops the start
+// with a line naming the variable.
 func TestTracingConfig(t *testing.T) {
 	c, err := loadConfig(getenvFrom(nil))
 	if err != nil || c.Tracing.On() {
@@ -76,9 +76,17 @@ func TestTracingConfig(t *testing.T) {
 		"OTEL_RESOURCE_ATTRIBUTES":           {"OTEL_RESOURCE_ATTRIBUTES": "x"},
 		"OTEL_SDK_DISABLED":                  {"OTEL_SDK_DISABLED": "maybe"},
 	} {
+		if _, ok := bad["OTEL_EXPORTER_OTLP_ENDPOINT"]; !ok {
+			bad["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://collector:4318"
+		}
 		if _, err := loadConfig(getenvFrom(bad)); err == nil || !strings.Contains(err.Error(), env+": ") {
 			t.Errorf("%v: %v", bad, err)
 		}
+	}
+	// Off, the other variables are not this server's business.
+	c, err = loadConfig(getenvFrom(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_TRACES_SAMPLER": "jaeger_remote"}))
+	if err != nil || c.Tracing.On() {
+		t.Fatalf("off with another program's OTEL_* settings: on=%v, %v", c.Tracing.On(), err)
 	}
 }
 
