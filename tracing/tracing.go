@@ -1,10 +1,11 @@
 // Package tracing makes the spans of one traced request. A request is
-// traced when the HTTP layer started a span for it (telemetry is on, see
-// package telemetry); every layer below starts its spans as children of
-// the span in its context, with the provider that made that span. So
-// nothing but the HTTP middleware needs wiring, work outside a request
-// (background jobs, the CLI) makes no spans, and with telemetry off the
-// whole cost is an atomic load per would-be span (see Active).
+// traced when the HTTP layer started a recorded span for it (telemetry is
+// on, see package telemetry, and the trace is sampled); every layer below
+// starts its spans as children of the span in its context, with the
+// provider that made that span. So nothing but the HTTP middleware needs
+// wiring, work outside a request (background jobs, the CLI) makes no
+// spans, and with telemetry off the whole cost is an atomic load per
+// would-be span (see Active).
 //
 // What a span may carry is narrow, because traces leave the process for a
 // collector that more people read than the database: names of operations,
