@@ -78,6 +78,7 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	srv.Use(documentBudget{maxNodes: opts.Limits.MaxNodes, maxTokens: opts.Limits.MaxTokens,
 		introspection: opts.Introspection, cache: queryCache})
 	srv.AroundOperations(observeOperations(opts.Observe, opts.OperationNames))
+	srv.Use(newOperationTracing(opts.OperationNames))
 	srv.AroundFields(checkArguments)
 	if opts.HideEdgeDirectives {
 		srv.AroundFields(withoutEdgeDirectives)
