@@ -47,6 +47,7 @@ var adminOps = []adminOp{
 		return err
 	}},
 	{"resetUserMfa", func(h *harness, ctx context.Context, id string) error {
+		giveFactor(h, id) // a reset of a user without one is refused as bad input
 		_, err := h.resetUserMfa(ctx, id)
 		return err
 	}},
@@ -335,4 +336,16 @@ func TestCursorsAndPageSizes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { check(t, tc.name, tc.list(tc.first, tc.after), tc.want) })
 	}
+}
+
+// giveFactor enables a (never usable) second factor for user id, straight
+// in the store; an unknown id is left alone.
+func giveFactor(h *harness, id string) {
+	now := time.Now().UTC()
+	_ = h.store.Tx(context.Background(), func(q auth.Queries) error {
+		if err := q.PutTotpFactor(context.Background(), &auth.TotpFactor{UserID: id, SecretEnc: "v1.unusable", CreatedAt: now}); err != nil {
+			return err
+		}
+		return q.SetUserMfa(context.Background(), id, true, now)
+	})
 }
