@@ -74,6 +74,9 @@ var settings = []setting{
 	{"MAIL_FROM", "gqlauth <noreply@localhost>", "From address of the mail the server sends"},
 	{"APP_URL", "http://localhost:5173", "the frontend's base URL; mailed links are APP_URL/verify-email?token=..., APP_URL/reset-password?token=..., APP_URL/confirm-email-change?token=..."},
 	{"MAIL_TEMPLATES_DIR", "", "directory whose NAME.subject, NAME.txt and NAME.html files replace the built-in mail templates (NAME: verify-email, reset-password, confirm-email-change, email-changed)"},
+	{"WS_MAX_SOCKETS", "10000", "most websockets (subscriptions) open at once, authenticated or not; more are closed with 4429 TOO_MANY_SOCKETS; 0 serves no websockets"},
+	{"WS_MAX_SOCKETS_PER_USER", "16", "most websockets one user may hold open at once; more are closed with 4429 TOO_MANY_SOCKETS"},
+	{"WS_KEEPALIVE", "20s", "interval of the server's graphql-transport-ws pings on idle websockets; a client that answers none within twice this is dropped"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
 	{"METRICS", "true", "serve Prometheus metrics at /metrics"},
 	{"METRICS_ADDR", "", "serve /metrics on this address instead of ADDR (e.g. 127.0.0.1:9090)"},
@@ -121,6 +124,7 @@ type config struct {
 	LogLevel        slog.Level
 	LogJSON         bool
 	Mail            mailConfig
+	Sockets         socketConfig
 }
 
 // loadConfig reads every setting and reports every problem at once, one
@@ -130,7 +134,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (*config, error) {
 	c := &config{}
 	r := &envReader{getenv: getenv}
-	for _, read := range []func(*envReader, *config){readServer, readTokens, readTransport, readEdge, readHashing, readRuntime, readMail} {
+	for _, read := range []func(*envReader, *config){readServer, readTokens, readTransport, readEdge, readHashing, readRuntime, readMail, readSockets} {
 		read(r, c)
 	}
 	if len(r.problems) > 0 {

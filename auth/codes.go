@@ -18,6 +18,9 @@ const (
 	CodeRateLimited        Code = "RATE_LIMITED"
 	CodeInternal           Code = "INTERNAL_SERVER_ERROR"
 	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
+	// CodeTooManySockets refuses a websocket over the per-user or total
+	// cap; it is the reason of the close code 4429.
+	CodeTooManySockets Code = "TOO_MANY_SOCKETS"
 
 	// From the GraphQL layer, before or around execution.
 	CodeQueryTooLarge           Code = "QUERY_TOO_LARGE"
@@ -47,7 +50,7 @@ const (
 var Codes = []Code{
 	CodeUnauthenticated, CodeForbidden, CodeFreshTokenRequired, CodeInvalidCredentials,
 	CodeEmailTaken, CodeAccountDisabled, CodeBadUserInput, CodeRateLimited, CodeInternal,
-	CodeUnavailable,
+	CodeUnavailable, CodeTooManySockets,
 	CodeQueryTooLarge, CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
 	CodeOperationTimeout, CodeIntrospectionDisabled,
 	CodeParseFailed, CodeValidationFailed, CodePersistedQueryMissed,

@@ -17,6 +17,7 @@ type Service struct {
 	Keys     *Keyring
 	Pruner   *Pruner
 	Tokens   *Tokens
+	Sockets  *Sockets
 }
 
 // Store is the persistence of all the use cases together: each declares
@@ -33,6 +34,7 @@ type Store interface {
 	keyStore
 	pruneStore
 	auditStore
+	socketStore
 }
 
 // ServiceOptions are the Service's tunables; zero values take defaults.
@@ -46,7 +48,10 @@ type ServiceOptions struct {
 	// BindCSRF binds a double-submit value to every token pair, for
 	// clients that receive their tokens in cookies.
 	BindCSRF bool
-	Logger   *slog.Logger
+	// SocketLimits cap the live sockets (subscriptions); zero fields take
+	// DefaultSocketLimits.
+	SocketLimits SocketLimits
+	Logger       *slog.Logger
 	// Now is the clock of every use case (tests pass a fake one).
 	Now func() time.Time
 }
@@ -81,5 +86,6 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 		Keys:     &Keyring{store: store, tokens: tokens, log: log, now: now},
 		Pruner:   &Pruner{store: store, retention: opts.AuditRetention, log: log, now: now},
 		Tokens:   tokens,
+		Sockets:  newSockets(guard, store, opts.SocketLimits, log, now),
 	}
 }

@@ -36,6 +36,7 @@ func Directives(svc *auth.Service, onCheck func(code, reason string)) DirectiveR
 			return nil, err
 		}
 		reqlog.SetUserID(ctx, p.User.ID)
+		holdRole(ctx, argRole)
 		return next(auth.WithPrincipal(ctx, p))
 	}
 

@@ -38,11 +38,15 @@ type HandlerOptions struct {
 	OperationNames []string
 	// OnAuthCheck, if set, hears the outcome of every directive check.
 	OnAuthCheck func(code, reason string)
+	// Sockets, if set, serves subscriptions over websockets at the
+	// endpoint (sockets.go).
+	Sockets *SocketOptions
 }
 
 // NewHandler returns the /graphql endpoint. Transports are explicit: JSON
-// POST, and GET for queries only (a mutation over GET is refused with 405,
-// see httpstatus.go). There
+// POST, GET for queries only (a mutation over GET is refused with 405,
+// see httpstatus.go), and, with opts.Sockets, websockets for subscriptions
+// only (sockets.go). There
 // is no form or multipart transport, so a cross-site HTML form cannot reach
 // a resolver.
 func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
@@ -54,6 +58,11 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	priceCredentialMutations(&cfg.Complexity)
 	es := NewExecutableSchema(cfg)
 	srv := handler.New(es)
+	var socks *sockets
+	if opts.Sockets != nil {
+		socks = &sockets{svc: svc, opts: *opts.Sockets, log: log}
+		srv.AddTransport(socks.transport())
+	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getTransport{})
 	srv.AddTransport(postTransport{})
@@ -75,6 +84,8 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	srv.Use(documentBudget{maxNodes: opts.Limits.MaxNodes, maxTokens: opts.Limits.MaxTokens,
 		introspection: opts.Introspection, cache: queryCache})
 	srv.AroundOperations(observeOperations(opts.Observe, opts.OperationNames))
+	srv.AroundOperations(socketOperations)
+	srv.AroundResponses(flushFinal)
 	srv.AroundFields(checkArguments)
 	srv.AroundFields(resolveEntities(svc, cfg.Resolvers))
 	presenter := errorPresenter(log)
@@ -86,10 +97,14 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", reqlog.RequestID(ctx), "panic", fmt.Sprint(v))
 		return auth.Internal(fmt.Errorf("panic: %v", v))
 	})
+	var h http.Handler = srv
 	if opts.Timeout > 0 {
-		return withDeadline(srv, opts.Timeout)
+		h = withDeadline(h, opts.Timeout)
 	}
-	return srv
+	if socks != nil {
+		h = socks.wrap(h)
+	}
+	return h
 }
 
 // errorPresenter turns every error into a GraphQL error with

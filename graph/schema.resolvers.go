@@ -131,11 +131,22 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *stri
 	return auditConnection(l), nil
 }
 
+func (r *subscriptionResolver) SessionEvents(ctx context.Context) (<-chan *model.SessionEvent, error) {
+	events, err := r.Auth.Sockets.Events(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return forward(ctx, events, func(e auth.SessionEvent) bool { return e.Final }, sessionEvent), nil
+}
+
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )
