@@ -32,6 +32,9 @@ type testServer struct {
 	URL    string
 	env    map[string]string
 	stderr *syncBuffer
+	// stop asks the server to shut down, as SIGTERM does (startServer
+	// only; the test's cleanup waits for it).
+	stop func()
 }
 
 // syncBuffer collects the server's logs; the server writes from many
@@ -124,7 +127,7 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 			t.Logf("server logs:\n%s", stderr.String())
 		}
 	})
-	return &testServer{URL: url, env: env, stderr: stderr}
+	return &testServer{URL: url, env: env, stderr: stderr, stop: cancel}
 }
 
 // gqlError is one entry of a GraphQL response's errors.

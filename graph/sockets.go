@@ -119,7 +119,7 @@ func (s *sockets) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		c := &socketConn{s: s, flushed: make(chan struct{}, 1)}
+		c := &socketConn{s: s, flushed: make(chan struct{}, 1), done: make(chan struct{})}
 		defer c.release()
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), socketConnKey{}, c)))
 	})
@@ -213,6 +213,8 @@ type socketConn struct {
 	// flushed hears each subscription whose final event was written.
 	flushed chan struct{}
 	nflush  int
+	// done is closed once the close has been started.
+	done chan struct{}
 }
 
 var (
@@ -252,6 +254,7 @@ func (c *socketConn) end(err error, finals int) {
 	}
 	code, reason := closeFor(err)
 	_ = ws.WriteClose(code, reason)
+	close(c.done)
 	if cancel != nil {
 		cancel() // gqlgen's own close, with 1000, then finds the close started
 	}
@@ -300,12 +303,20 @@ func (c *socketConn) NextReader() (int, io.Reader, error) {
 		return typ, nil, err
 	}
 	if bytes.Contains(data, []byte(`"ping"`)) {
-		data = c.reauthenticate(data)
+		if data = c.reauthenticate(data); data == nil {
+			// Refused: the socket is closing, with no pong.
+			select {
+			case <-c.done:
+			case <-time.After(flushTimeout):
+			}
+			return typ, nil, transport.ErrWebsocketClosed
+		}
 	}
 	return typ, bytes.NewReader(data), nil
 }
 
-// reauthenticate handles a ping that carries a new access token.
+// reauthenticate handles a ping that carries a new access token: it
+// returns the ping gqlgen is to see, or nil when the token was refused.
 func (c *socketConn) reauthenticate(data []byte) []byte {
 	var m struct {
 		Type    string         `json:"type"`
@@ -327,7 +338,7 @@ func (c *socketConn) reauthenticate(data []byte) []byte {
 	exp, err := sk.Reauthenticate(ctx, claims)
 	if err != nil {
 		c.s.logFailure(ctx, err)
-		return []byte(`{"type":"ping"}`)
+		return nil
 	}
 	out, _ := json.Marshal(map[string]any{"type": "ping", "payload": map[string]any{"expiresAt": exp.UTC().Format(time.RFC3339)}})
 	return out
