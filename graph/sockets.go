@@ -215,6 +215,12 @@ type socketConn struct {
 	nflush  int
 	// done is closed once the close has been started.
 	done chan struct{}
+	// setup, while not nil, is closed once the subscription the client
+	// last started (pending) is set up, or refused: the client's next
+	// message waits for it, so that whatever the client does after a
+	// subscribe (a ping, say) sees the subscription in place.
+	setup   chan struct{}
+	pending string
 }
 
 var (
@@ -294,6 +300,7 @@ func (c *socketConn) NextReader() (int, io.Reader, error) {
 	if c.refused() {
 		return 0, nil, transport.ErrWebsocketClosed
 	}
+	c.awaitSetup()
 	typ, r, err := c.ws.NextReader()
 	if err != nil {
 		return typ, r, err
@@ -301,6 +308,14 @@ func (c *socketConn) NextReader() (int, io.Reader, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return typ, nil, err
+	}
+	if bytes.Contains(data, []byte(`"subscribe"`)) {
+		var m struct{ Type, ID string }
+		if json.Unmarshal(data, &m) == nil && m.Type == "subscribe" {
+			c.mu.Lock()
+			c.setup, c.pending = make(chan struct{}), m.ID
+			c.mu.Unlock()
+		}
 	}
 	if bytes.Contains(data, []byte(`"ping"`)) {
 		if data = c.reauthenticate(data); data == nil {
@@ -353,8 +368,58 @@ func hasAuthorization(p map[string]any) bool {
 	return false
 }
 
-// WriteJSON, WriteClose, Close and Subprotocol are gqlgen's connection's.
-func (c *socketConn) WriteJSON(v any) error { return c.ws.WriteJSON(v) }
+// setupTimeout bounds how long the client's next message waits for a
+// subscription's setup.
+const setupTimeout = time.Second
+
+func (c *socketConn) awaitSetup() {
+	c.mu.Lock()
+	ch := c.setup
+	c.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	case <-time.After(setupTimeout):
+		c.setupDone("")
+	}
+}
+
+// setupDone notes that the pending subscription (id, or whichever is
+// pending if id is "") is set up or refused.
+func (c *socketConn) setupDone(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.setup != nil && (id == "" || id == c.pending) {
+		close(c.setup)
+		c.setup, c.pending = nil, ""
+	}
+}
+
+// WriteJSON writes gqlgen's message v. While a subscription is being set
+// up, it looks for the complete that gqlgen sends at once when it refuses
+// one (a document that does not parse or validate).
+func (c *socketConn) WriteJSON(v any) error {
+	c.mu.Lock()
+	pending := c.setup != nil
+	c.mu.Unlock()
+	if !pending {
+		return c.ws.WriteJSON(v)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	err = c.ws.WriteJSON(json.RawMessage(b))
+	var m struct{ Type, ID string }
+	if json.Unmarshal(b, &m) == nil && m.Type == "complete" {
+		c.setupDone(m.ID)
+	}
+	return err
+}
+
+// WriteClose, Close and Subprotocol are gqlgen's connection's.
 
 func (c *socketConn) WriteClose(code int, msg string) error { return c.ws.WriteClose(code, msg) }
 
@@ -403,6 +468,10 @@ func socketOperations(ctx context.Context, next graphql.OperationHandler) graphq
 	oc := graphql.GetOperationContext(ctx)
 	subscribing := oc.Operation != nil && oc.Operation.Operation == ast.Subscription
 	sk := auth.SocketFrom(ctx)
+	if c := connFrom(ctx); c != nil {
+		// Set up (its resolver has run) or refused, either way.
+		defer c.setupDone("")
+	}
 	switch {
 	case sk == nil && subscribing:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "subscriptions are served over the websocket at /graphql (graphql-transport-ws)"))
