@@ -243,7 +243,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	defer stopBackground()
 	go a.svc.Pruner.Run(bgCtx, a.cfg.PruneInterval)
 	if a.cache != nil {
-		go a.store.Listen(bgCtx, a.log, a.cache.Apply, a.cache.SetLive)
+		go a.store.Listen(bgCtx, a.log, a.cache.Apply, a.changesLive)
 		go a.cache.RunResync(bgCtx, a.resyncInterval(), a.log)
 	}
 	if a.svc.Tokens.SigningKey().Public() {

@@ -39,6 +39,19 @@ func (a *app) socketChange(c db.Change) {
 	}
 }
 
+// changesLive is the change listener's word that it hears changes (or,
+// with false, that it has lost them): the cache flushes either way, and
+// when changes are heard again the sockets are checked again, since some
+// may have gone unheard.
+func (a *app) changesLive(live bool) {
+	if a.cache != nil {
+		a.cache.SetLive(live)
+	}
+	if live && a.svc != nil {
+		a.svc.Sockets.RecheckAll()
+	}
+}
+
 // socketPoll is how often, without a cache (CACHE_ENTRIES=0) on SQLite,
 // the sockets look for changes, and socketPollMargin how far back each
 // look reaches before the previous one (a transaction that stamped its
@@ -56,7 +69,7 @@ func (a *app) watchChanges(ctx context.Context) {
 		return
 	}
 	if a.store.Dialect() == db.Postgres {
-		a.store.Listen(ctx, a.log, a.socketChange, func(bool) {})
+		a.store.Listen(ctx, a.log, a.socketChange, a.changesLive)
 		return
 	}
 	t := time.NewTicker(socketPoll)

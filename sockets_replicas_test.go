@@ -1,6 +1,9 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +21,10 @@ func TestSocketTwoReplicas(t *testing.T) {
 	})
 	a := startProcess(t, env)
 	b := startProcess(t, env)
+	// Changes reach a replica once its listener is connected.
+	for _, s := range []*proc{a, b} {
+		waitLive(t, s.testServer)
+	}
 	a.register(t, "root@example.com", "password-123")
 	a.cli(t, "", "user", "set-role", "--email", "root@example.com", "--role", "ADMIN")
 	adm, _ := a.login(t, "root@example.com", "password-123")
@@ -60,4 +67,24 @@ func TestSocketTwoReplicas(t *testing.T) {
 		wantEvent(t, c, "ROLE_CHANGED")
 		wantOpen(t, c)
 	})
+}
+
+// waitLive waits until s's cache hears changes (gqlauth_cache_live 1).
+func waitLive(t *testing.T, s *testServer) {
+	t.Helper()
+	deadline := time.Now().Add(socketWait)
+	for {
+		resp, err := http.Get(s.URL + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(b), "\ngqlauth_cache_live 1\n") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the change listener did not connect within %v", s.URL, socketWait)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

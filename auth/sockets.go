@@ -51,10 +51,6 @@ type SocketLimits struct {
 // DefaultSocketLimits are the limits when ServiceOptions leave them zero.
 var DefaultSocketLimits = SocketLimits{Total: 10_000, PerUser: 16}
 
-// eventBuffer is how many events a subscriber may fall behind by; a slow
-// one loses the oldest non-final events, never the final one.
-const eventBuffer = 8
-
 var (
 	errTooManySockets = &Error{Code: CodeTooManySockets, Message: "too many open sockets; close one and reconnect later"}
 	errShuttingDown   = &Error{Code: CodeUnavailable, Message: "the server is shutting down; reconnect", RetryAfter: 1}
@@ -132,7 +128,7 @@ type Socket struct {
 	gen    uint64 // timer generation: a re-authentication invalidates pending timers
 	timers [2]*time.Timer
 	needs  map[Role]int
-	subs   map[chan SessionEvent]struct{}
+	subs   map[*subscriber]struct{}
 	onEnd  func(err error, finals int)
 }
 
@@ -148,7 +144,7 @@ func (s *Sockets) Admit() (*Socket, error) {
 	if len(s.all) >= s.limits.Total {
 		return nil, errTooManySockets
 	}
-	sk := &Socket{s: s, needs: map[Role]int{}, subs: map[chan SessionEvent]struct{}{}}
+	sk := &Socket{s: s, needs: map[Role]int{}, subs: map[*subscriber]struct{}{}}
 	s.all[sk] = struct{}{}
 	return sk, nil
 }
@@ -294,34 +290,38 @@ func (sk *Socket) Require(role Role) (release func()) {
 	})
 }
 
-// Events is the sessionEvents subscription: the events of the caller's
-// socket until ctx ends. The channel is closed when the socket ends, right
-// after its final event if it has one. A subscriber that starts within
+// subscriber is one sessionEvents subscription's delivery.
+type subscriber struct{ deliver func(SessionEvent) }
+
+// Subscribe is the sessionEvents subscription: deliver hears the events of
+// the caller's socket until ctx ends or the socket does, its final event
+// (Final set) last. deliver is called with the sockets' lock held: it must
+// not block (nor call Sockets). A subscriber that starts within
 // TokenExpiryWarning of the token's expiry hears TOKEN_EXPIRING at once.
-func (s *Sockets) Events(ctx context.Context) (<-chan SessionEvent, error) {
+func (s *Sockets) Subscribe(ctx context.Context, deliver func(SessionEvent)) error {
 	sk := SocketFrom(ctx)
 	if sk == nil {
-		return nil, errSocketOnly
+		return errSocketOnly
 	}
 	if _, err := s.guard.authorize(ctx, anyone); err != nil {
-		return nil, err
+		return err
 	}
-	ch := make(chan SessionEvent, eventBuffer)
+	sub := &subscriber{deliver: deliver}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sk.ended {
-		return nil, Unauthenticated(ReasonTokenRevoked)
+		return Unauthenticated(ReasonTokenRevoked)
 	}
-	sk.subs[ch] = struct{}{}
+	sk.subs[sub] = struct{}{}
 	if sk.warned {
-		ch <- SessionEvent{Type: SessionTokenExpiring, At: s.now().UTC()}
+		deliver(SessionEvent{Type: SessionTokenExpiring, At: s.now().UTC()})
 	}
 	context.AfterFunc(ctx, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		delete(sk.subs, ch)
+		delete(sk.subs, sub)
 	})
-	return ch, nil
+	return nil
 }
 
 // Close releases the socket when its connection has ended, whatever the
@@ -336,10 +336,7 @@ func (sk *Socket) Close() {
 	sk.closed = true
 	sk.ended = true
 	sk.stopTimersLocked()
-	for ch := range sk.subs {
-		close(ch)
-		delete(sk.subs, ch)
-	}
+	clear(sk.subs)
 	sk.unindexLocked()
 	if u := sk.user; u != nil {
 		delete(u.sockets, sk)
@@ -451,22 +448,10 @@ func (sk *Socket) warnLocked() {
 	sk.pushLocked(SessionEvent{Type: SessionTokenExpiring, At: sk.s.now().UTC()})
 }
 
-// pushLocked hands ev to every subscriber; one that has fallen behind by
-// eventBuffer events loses its oldest.
+// pushLocked hands ev to every subscriber.
 func (sk *Socket) pushLocked(ev SessionEvent) {
-	for ch := range sk.subs {
-		for {
-			select {
-			case ch <- ev:
-			default:
-				select {
-				case <-ch:
-				default:
-				}
-				continue
-			}
-			break
-		}
+	for sub := range sk.subs {
+		sub.deliver(ev)
 	}
 }
 
@@ -485,10 +470,7 @@ func (sk *Socket) endLocked(ev *SessionEvent, err error) func() {
 		sk.pushLocked(*ev)
 		finals = len(sk.subs)
 	}
-	for ch := range sk.subs {
-		close(ch)
-		delete(sk.subs, ch)
-	}
+	clear(sk.subs)
 	f := sk.onEnd
 	if f == nil {
 		return func() {}

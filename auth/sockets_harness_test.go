@@ -26,9 +26,18 @@ func (h *harness) openSocket(tok string) (*auth.Socket, error) {
 	return sk, nil
 }
 
-// socketEvents subscribes to sessionEvents on sk.
+// socketEvents subscribes to sessionEvents on sk; the channel holds up
+// to 16 events.
 func (h *harness) socketEvents(sk *auth.Socket) (<-chan auth.SessionEvent, error) {
-	return h.svc.Sockets.Events(auth.WithSocket(h.anon(), sk))
+	ch := make(chan auth.SessionEvent, 16)
+	err := h.svc.Sockets.Subscribe(auth.WithSocket(h.anon(), sk), func(ev auth.SessionEvent) {
+		select {
+		case ch <- ev:
+		default:
+			h.t.Error("more than 16 events")
+		}
+	})
+	return ch, err
 }
 
 // announce tells the sockets of a change, as the store's notifications do.

@@ -11,10 +11,7 @@ import (
 func nextEvent(t *testing.T, ch <-chan auth.SessionEvent) auth.SessionEvent {
 	t.Helper()
 	select {
-	case ev, ok := <-ch:
-		if !ok {
-			t.Fatal("the events ended without an event")
-		}
+	case ev := <-ch:
 		return ev
 	case <-time.After(5 * time.Second):
 		t.Fatal("no event")
@@ -64,8 +61,10 @@ func TestSocketRoleBelowNeed(t *testing.T) {
 	if ev := nextEvent(t, needyEvents); ev.Type != auth.SessionRoleChanged || !ev.Final {
 		t.Fatalf("the socket needing ADMIN heard %+v, want a final ROLE_CHANGED", ev)
 	}
-	if _, ok := <-needyEvents; ok {
-		t.Fatal("events went on after the final one")
+	select {
+	case ev := <-needyEvents:
+		t.Fatalf("heard %+v after the final event", ev)
+	default:
 	}
 	if code := auth.ErrorCode(needy.Err()); code != auth.CodeForbidden {
 		t.Fatalf("the socket ended with %v, want FORBIDDEN", needy.Err())

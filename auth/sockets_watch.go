@@ -36,6 +36,17 @@ func (s *Sockets) Changed(c StateChange) {
 	}
 }
 
+// RecheckAll checks every socket again: for when changes may have gone
+// unheard (the store's notifications were lost for a while).
+func (s *Sockets) RecheckAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	for id := range s.users {
+		s.recheckLocked(id)
+	}
+}
+
 func (s *Sockets) recheckLocked(userID string) {
 	u := s.users[userID]
 	if u == nil {

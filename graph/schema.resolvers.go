@@ -132,11 +132,11 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *stri
 }
 
 func (r *subscriptionResolver) SessionEvents(ctx context.Context) (<-chan *model.SessionEvent, error) {
-	events, err := r.Auth.Sockets.Events(ctx)
-	if err != nil {
+	out := newStream[*model.SessionEvent](ctx)
+	if err := r.Auth.Sockets.Subscribe(ctx, func(e auth.SessionEvent) { out.push(sessionEvent(e), e.Final) }); err != nil {
 		return nil, err
 	}
-	return forward(ctx, events, func(e auth.SessionEvent) bool { return e.Final }, sessionEvent), nil
+	return out.ch, nil
 }
 
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -80,11 +81,12 @@ type sockets struct {
 // h2c upgrade included).
 func (s *sockets) transport() graphql.Transport {
 	limit := s.opts.ReadLimit
+	// No PingPongInterval: gqlgen would run a goroutine per socket for
+	// it; socketConn.keepAlive does the same with a timer.
 	return socketTransport{transport.Websocket{
 		Implementation:   socketAccept{s: s},
 		InitFunc:         s.init,
 		InitTimeout:      initTimeout,
-		PingPongInterval: s.opts.KeepAlive,
 		PayloadReadLimit: &limit,
 	}}
 }
@@ -187,6 +189,7 @@ func (s *sockets) init(ctx context.Context, payload transport.InitPayload) (cont
 	c.mu.Lock()
 	c.ctx, c.cancel = ctx, cancel
 	c.mu.Unlock()
+	c.keepAlive(s.opts.KeepAlive)
 	ack := transport.InitPayload{"expiresAt": claims.ExpiresAt.UTC().Format(time.RFC3339)}
 	return auth.WithSocket(ctx, sk), &ack, nil
 }
@@ -221,6 +224,10 @@ type socketConn struct {
 	// subscribe (a ping, say) sees the subscription in place.
 	setup   chan struct{}
 	pending string
+
+	lastSeen  atomic.Int64 // when the client's last message came, in Unix ns
+	keepTimer *time.Timer
+	released  bool
 }
 
 var (
@@ -280,6 +287,10 @@ func (c *socketConn) flush() {
 func (c *socketConn) release() {
 	c.mu.Lock()
 	sk := c.sk
+	c.released = true
+	if c.keepTimer != nil {
+		c.keepTimer.Stop()
+	}
 	c.mu.Unlock()
 	if sk != nil {
 		sk.Close()
@@ -305,6 +316,7 @@ func (c *socketConn) NextReader() (int, io.Reader, error) {
 	if err != nil {
 		return typ, r, err
 	}
+	c.lastSeen.Store(time.Now().UnixNano())
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return typ, nil, err
@@ -366,6 +378,39 @@ func hasAuthorization(p map[string]any) bool {
 		}
 	}
 	return false
+}
+
+// keepAlive pings the client every interval (graphql-transport-ws's ping,
+// which graphql-ws answers by itself) and drops the connection when the
+// client has sent nothing, not even a pong, for twice that: a dead peer
+// must not keep its place under the caps.
+func (c *socketConn) keepAlive(interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	c.lastSeen.Store(time.Now().UnixNano())
+	var tick func()
+	tick = func() {
+		c.mu.Lock()
+		over := c.closed || c.released
+		c.mu.Unlock()
+		if over {
+			return
+		}
+		if time.Since(time.Unix(0, c.lastSeen.Load())) > 2*interval {
+			_ = c.ws.Close() // the read fails, and gqlgen ends the connection
+			return
+		}
+		_ = c.ws.WriteJSON(json.RawMessage(`{"type":"ping"}`))
+		c.mu.Lock()
+		if !c.released {
+			c.keepTimer = time.AfterFunc(interval, tick)
+		}
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	c.keepTimer = time.AfterFunc(interval, tick)
+	c.mu.Unlock()
 }
 
 // setupTimeout bounds how long the client's next message waits for a
@@ -441,7 +486,7 @@ func (c *socketConn) SetReadDeadline(t time.Time) error {
 }
 
 // subscription is one running subscription on a socket: its final
-// event's place in its stream, set by its forwarder, and the number of
+// event's place in its stream (set by the stream), and the number of
 // times gqlgen has asked for its next response, which only gqlgen's
 // goroutine for it touches.
 type subscription struct {
@@ -509,42 +554,50 @@ func flushFinal(ctx context.Context, next graphql.ResponseHandler) *graphql.Resp
 	return next(ctx)
 }
 
-// forward hands the socket's events to gqlgen, converted by conv. It
-// never closes the channel it returns, which would complete the
-// subscription: after the final event, or when the socket ends without
-// one, the socket's close ends it.
-func forward[E, M any](ctx context.Context, events <-chan E, final func(E) bool, conv func(E) M) <-chan M {
-	out := make(chan M)
-	sub := subscriptionFrom(ctx)
-	go func() {
-		var n int64
-		for {
-			select {
-			case ev, ok := <-events:
-				if !ok {
-					return
-				}
-				n++
-				last := final(ev)
-				if last && sub != nil {
-					sub.final.Lock()
-					sub.final.n = n
-					sub.final.Unlock()
-				}
-				select {
-				case out <- conv(ev):
-				case <-ctx.Done():
-					return
-				}
-				if last {
-					return
-				}
-			case <-ctx.Done():
-				return
-			}
+// eventBuffer is how many events a subscription may fall behind by; a
+// slow one loses its oldest, never the newest (the final one is last).
+const eventBuffer = 8
+
+// stream is a subscription's channel of events for gqlgen, filled without
+// a goroutine of its own: push is called by the socket, and never blocks.
+// It never closes the channel, which would complete the subscription:
+// after the final event, or when the socket ends without one, the
+// socket's close ends it.
+type stream[M any] struct {
+	ch  chan M
+	sub *subscription // nil outside a socket
+	mu  sync.Mutex
+	n   int64 // the place, in gqlgen's reading order, of the last event queued
+}
+
+func newStream[M any](ctx context.Context) *stream[M] {
+	return &stream[M]{ch: make(chan M, eventBuffer), sub: subscriptionFrom(ctx)}
+}
+
+// push queues m, dropping the oldest queued event when the subscriber has
+// fallen behind by eventBuffer. A final event's place is noted before it
+// is queued, so that flushFinal cannot miss it.
+func (s *stream[M]) push(m M, final bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		if final && s.sub != nil {
+			s.sub.final.Lock()
+			s.sub.final.n = s.n + 1
+			s.sub.final.Unlock()
 		}
-	}()
-	return out
+		select {
+		case s.ch <- m:
+			s.n++
+			return
+		default:
+		}
+		select {
+		case <-s.ch:
+			s.n-- // the events after it move up a place
+		default:
+		}
+	}
 }
 
 // holdRole records, for a subscription over a socket, the role its field
