@@ -465,3 +465,26 @@ func TestSocketExpiry(t *testing.T) {
 		}
 	})
 }
+
+// TestSocketKeepAlive: the server pings idle sockets every WS_KEEPALIVE
+// and drops one that has answered nothing for twice that, freeing its
+// place under the caps.
+func TestSocketKeepAlive(t *testing.T) {
+	s := startServer(t, testEnv(dbtest.SQLiteURL(t), map[string]string{"WS_KEEPALIVE": "1s", "WS_MAX_SOCKETS_PER_USER": "1"}))
+	tok, _ := s.register(t, "idle@example.com", "password-123")
+	live := s.subscribeEvents(t, tok.access)
+	time.Sleep(3500 * time.Millisecond)
+	if n := live.Pings(); n < 3 {
+		t.Fatalf("%d pings in 3.5 s, want one a second", n)
+	}
+	wantOpen(t, live)
+
+	live.Silence()
+	select {
+	case <-live.Closed():
+	case <-time.After(4 * time.Second):
+		t.Fatal("a silent socket was not dropped within twice the keep-alive and a tick")
+	}
+	// Its place under the per-user cap is free again.
+	s.subscribeEvents(t, tok.access)
+}

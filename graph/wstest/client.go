@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coder/websocket"
 )
@@ -36,6 +37,9 @@ type Client struct {
 	mu     sync.Mutex
 	code   int
 	reason string
+
+	pings  atomic.Int64
+	silent atomic.Bool
 }
 
 // Dial opens a websocket to the GraphQL endpoint url (http:// or
@@ -73,7 +77,10 @@ func (c *Client) read() {
 			continue
 		}
 		if m.Type == "ping" {
-			_ = c.Send(context.Background(), Message{Type: "pong"})
+			c.pings.Add(1)
+			if !c.silent.Load() {
+				_ = c.Send(context.Background(), Message{Type: "pong"})
+			}
 			continue
 		}
 		select {
@@ -144,6 +151,13 @@ type ClosedError struct {
 }
 
 func (e *ClosedError) Error() string { return fmt.Sprintf("socket closed: %d %s", e.Code, e.Reason) }
+
+// Pings is how many pings the server has sent.
+func (c *Client) Pings() int64 { return c.pings.Load() }
+
+// Silence stops answering the server's pings (and sending anything), as
+// a peer whose network went away would.
+func (c *Client) Silence() { c.silent.Store(true) }
 
 // Closed is closed once the socket has closed.
 func (c *Client) Closed() <-chan struct{} { return c.closed }
