@@ -37,7 +37,7 @@ func TestBenchRuns(t *testing.T) {
 		Conc:     8, HashConc: 4, WideConc: 32,
 		Out:             out,
 		Argon2MemoryKiB: 64, Argon2Time: 1,
-		Sockets:         40, SocketsPerUser: 10,
+		Sockets: 40, SocketsPerUser: 10,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
