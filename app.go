@@ -122,6 +122,7 @@ func (a *app) init(ctx context.Context) error {
 	opts := serviceOptions(cfg, a.log)
 	opts.OnEvent = func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) }
 	a.svc = auth.NewService(store, tokens, hasher, opts)
+	a.metrics.ObserveSockets(a.svc.Sockets.Open)
 
 	gql := httpapi.Middleware(tokens, httpapi.MiddlewareOptions{ClientIP: cfg.TrustedProxies.ClientIP, Transport: cfg.Transport})(graph.NewHandler(a.svc, graph.HandlerOptions{
 		Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,

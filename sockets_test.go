@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,12 +68,23 @@ func TestSocketAuthentication(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := next(t, c)
-			if m.Type != "next" || !strings.Contains(string(m.Payload), "only subscriptions") || strings.Contains(string(m.Payload), "sock@example.com") {
+			if m.Type != "next" || !strings.Contains(string(m.Payload), "only subscriptions") ||
+				!strings.Contains(string(m.Payload), `"code":"BAD_REQUEST"`) || strings.Contains(string(m.Payload), "sock@example.com") {
 				t.Fatalf("a query over the socket: %s %s", m.Type, m.Payload)
 			}
 			r := s.do(t, tok.access, sessionEventsQuery, nil)
-			if len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "websocket") {
+			if e := wantErr(t, r, "BAD_REQUEST", ""); !strings.Contains(e.Message, "websocket") {
 				t.Fatalf("a subscription over HTTP: %+v %v", r.Errors, r.Data)
+			}
+			// The socket counts in the metrics.
+			resp, err := http.Get(s.URL + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !regexp.MustCompile(`\ngqlauth_websockets_open [1-9]`).Match(b) {
+				t.Errorf("no open socket in the metrics")
 			}
 		})
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/reqlog"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -194,6 +195,11 @@ func observeOperations(observe func(string, string, time.Duration), names []stri
 		}
 		reqlog.SetOperation(ctx, name)
 		h := next(ctx)
+		if oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
+			// Its responses are events, hours apart: not an operation's
+			// duration (gqlauth_websockets_open counts the sockets).
+			return h
+		}
 		return func(ctx context.Context) *graphql.Response {
 			resp := h(ctx)
 			if observe != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/reqlog"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // SocketOptions serve subscriptions over websockets at the GraphQL
@@ -517,11 +518,15 @@ func socketOperations(ctx context.Context, next graphql.OperationHandler) graphq
 		// Set up (its resolver has run) or refused, either way.
 		defer c.setupDone("")
 	}
+	refuse := func(msg string) graphql.ResponseHandler {
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+			Message: msg, Extensions: map[string]any{"code": string(auth.CodeBadRequest)}}}})
+	}
 	switch {
 	case sk == nil && subscribing:
-		return graphql.OneShot(graphql.ErrorResponse(ctx, "subscriptions are served over the websocket at /graphql (graphql-transport-ws)"))
+		return refuse("subscriptions are served over the websocket at /graphql (graphql-transport-ws)")
 	case sk != nil && !subscribing:
-		return graphql.OneShot(graphql.ErrorResponse(ctx, "only subscriptions are served over the websocket; send queries and mutations over HTTP"))
+		return refuse("only subscriptions are served over the websocket; send queries and mutations over HTTP")
 	case sk != nil:
 		c := connFrom(ctx)
 		if c == nil {
