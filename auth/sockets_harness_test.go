@@ -42,3 +42,6 @@ func (h *harness) socketEvents(sk *auth.Socket) (<-chan auth.SessionEvent, error
 
 // announce tells the sockets of a change, as the store's notifications do.
 func (h *harness) announce(c auth.StateChange) { h.svc.Sockets.Changed(c) }
+
+// recheckSockets checks every socket again, as a reconnected listener does.
+func (h *harness) recheckSockets() { h.svc.Sockets.RecheckAll() }

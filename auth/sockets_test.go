@@ -127,3 +127,34 @@ func TestSocketRequiresLiveToken(t *testing.T) {
 		t.Fatalf("me over an ended socket: %v", err)
 	}
 }
+
+// TestSocketRecheckAll: changes made while the store's notifications were
+// lost reach the sockets when they are heard again, through RecheckAll.
+func TestSocketRecheckAll(t *testing.T) {
+	h := newHarness(t, options{})
+	p, err := h.register(h.anon(), "lost@example.com", goodPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, err := h.openSocket(p.Access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := h.socketEvents(sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.logout(h.asUser(p.Access), true); err != nil {
+		t.Fatal(err)
+	}
+	// No announcement: the notification was lost.
+	select {
+	case ev := <-events:
+		t.Fatalf("heard %+v without a change announced", ev)
+	case <-time.After(100 * time.Millisecond):
+	}
+	h.recheckSockets()
+	if ev := nextEvent(t, events); ev.Type != auth.SessionRevoked || !ev.Final {
+		t.Fatalf("heard %+v, want a final SESSION_REVOKED", ev)
+	}
+}
