@@ -140,6 +140,7 @@ func connFrom(ctx context.Context) *socketConn {
 // was checked by the HTTP layer, by the CORS policy's list.
 type socketAccept struct{ s *sockets }
 
+// Accept implements transport.WebsocketImplementation.
 func (a socketAccept) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	c := connFrom(r.Context())
 	inner := transport.CoderWebsocketImplementation{}
@@ -473,6 +474,8 @@ func (c *socketConn) Close() error { return c.ws.Close() }
 
 func (c *socketConn) Subprotocol() string { return c.ws.Subprotocol() }
 
+// SetReadLimit and SetReadDeadline pass gqlgen's bounds on to its
+// connection.
 func (c *socketConn) SetReadLimit(limit int64) {
 	if l, ok := c.ws.(transport.WebsocketReadLimiter); ok {
 		l.SetReadLimit(limit)

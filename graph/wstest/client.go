@@ -150,6 +150,7 @@ type ClosedError struct {
 	Reason string
 }
 
+// Error says how the socket closed.
 func (e *ClosedError) Error() string { return fmt.Sprintf("socket closed: %d %s", e.Code, e.Reason) }
 
 // Pings is how many pings the server has sent.
