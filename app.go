@@ -102,7 +102,11 @@ func (a *app) init(ctx context.Context) error {
 	if a.hashWorker != nil {
 		a.metrics.ObserveHashWorker(a.hashWorker.Restarts)
 	}
-	if err := a.initMailer(); err != nil {
+	sealer, err := tokens.Sealer("mail outbox")
+	if err != nil {
+		return err
+	}
+	if err := a.initMailer(sealer); err != nil {
 		return err
 	}
 	var store auth.Store = a.store
@@ -120,6 +124,10 @@ func (a *app) init(ctx context.Context) error {
 		store = a.cache
 	}
 	opts := serviceOptions(cfg, a.log)
+	opts.Links.Sealer = sealer
+	if opts.MFA, err = mfaOptions(ctx, cfg, a.store); err != nil {
+		return err
+	}
 	opts.OnEvent = func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) }
 	a.svc = auth.NewService(store, tokens, hasher, opts)
 	a.metrics.ObserveSockets(a.svc.Sockets.Open)
@@ -164,6 +172,8 @@ func serviceOptions(cfg *config, log *slog.Logger) auth.ServiceOptions {
 	return auth.ServiceOptions{
 		ReuseGrace: cfg.ReuseGrace, RateLimits: cfg.RateLimits, AuditRetention: cfg.AuditRetention,
 		Logger: log, BindCSRF: cfg.Transport.Cookies, SocketLimits: cfg.Sockets.Limits,
+		Links:                auth.LinkOptions{AppURL: cfg.Mail.AppURL, VerifyTTL: cfg.Mail.VerifyTTL, ResetTTL: cfg.Mail.ResetTTL},
+		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 	}
 }
 
@@ -183,6 +193,7 @@ func newTokens(ctx context.Context, cfg *config, log *slog.Logger, store *db.Sto
 	return auth.NewTokens(auth.TokenConfig{
 		Key: key, Issuer: cfg.Issuer, Audience: cfg.Audience,
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Leeway: cfg.Leeway,
+		Shaper: cfg.Claims,
 	}, nil)
 }
 

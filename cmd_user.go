@@ -21,7 +21,7 @@ import (
 // (whoever can reach the database already holds every account).
 func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: gqlauth user create|set-role|list|collisions|disable|enable|revoke-sessions [flags]; see gqlauth user SUBCOMMAND --help")
+		return errors.New("usage: gqlauth user create|set-role|list|collisions|disable|enable|revoke-sessions|verify|reset-mfa [flags]; see gqlauth user SUBCOMMAND --help")
 	}
 	sub, args := args[0], args[1:]
 	fs, f := userFlags("user "+sub, stdout)
@@ -29,9 +29,9 @@ func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, 
 		return err
 	}
 	switch sub {
-	case "list", "collisions", "create", "set-role", "disable", "enable", "revoke-sessions":
+	case "list", "collisions", "create", "set-role", "disable", "enable", "revoke-sessions", "verify", "reset-mfa":
 	default:
-		return fmt.Errorf("unknown user command %q (want create, set-role, list, collisions, disable, enable or revoke-sessions)", sub)
+		return fmt.Errorf("unknown user command %q (want create, set-role, list, collisions, disable, enable, revoke-sessions, verify or reset-mfa)", sub)
 	}
 	if sub != "list" && sub != "collisions" && f.email == "" {
 		return errors.New("--email is required")
@@ -92,6 +92,16 @@ func cmdUser(ctx context.Context, cfg *config, log *slog.Logger, args []string, 
 			return cliError(err)
 		}
 		fmt.Fprintf(stdout, "ended %d sessions of %s\n", n, u.Email)
+	case "verify":
+		if u, err = admin.VerifyEmail(ctx, u.ID); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "user %s (%s) has a verified address\n", u.Email, u.ID)
+	case "reset-mfa":
+		if _, err := op.svc.Mfa.ResetUserMfa(ctx, u.ID); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "removed the second factor of %s (%s) and ended their sessions\n", u.Email, u.ID)
 	}
 	return nil
 }

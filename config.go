@@ -34,6 +34,10 @@ var settings = []setting{
 	{"JWT_LEEWAY", "30s", "clock skew tolerated on exp, nbf and iat: a token is accepted until exp plus this"},
 	{"ACCESS_TOKEN_TTL", "15m", "access token lifetime; accepted for up to this plus JWT_LEEWAY, so it must be longer than JWT_LEEWAY"},
 	{"REFRESH_TOKEN_TTL", "720h", "refresh token lifetime (30 days); a session ends after this long unused"},
+	{"ROLE_SCOPES", "", "the scope claim of each role's access tokens, for a router's @requiresScopes: ROLE=scope scope;ROLE=scope; default USER=user:read user:write;ADMIN=user:read user:write admin"},
+	{"CLAIMS_TEMPLATE", "", "JSON object of extra access-token claims whose strings are Go templates over the user (.ID, .Email, .Role, .Verified, .Claims; functions lower, upper), e.g. Hasura's {\"https://hasura.io/jwt/claims\": {\"x-hasura-user-id\": \"{{.ID}}\", \"x-hasura-default-role\": \"{{.Role | lower}}\"}}; reserved claims refused"},
+	{"CLAIMS_TEMPLATE_FILE", "", "file holding CLAIMS_TEMPLATE (instead of CLAIMS_TEMPLATE)"},
+	{"CLAIMS_NAMESPACE", "app_metadata", "the access-token claim holding a user's customClaims (set by setUserClaims); empty: custom claims are not issued"},
 	{"REFRESH_REUSE_GRACE", "10s", "how long a consumed refresh token may be retried before reuse ends the session; 0 disables"},
 	{"ARGON2_MEMORY_KIB", "19456", "argon2id memory per hash in KiB (OWASP: 19 MiB)"},
 	{"ARGON2_TIME", "2", "argon2id iterations"},
@@ -69,11 +73,18 @@ var settings = []setting{
 	{"CACHE_RESYNC_INTERVAL", "", "how often the cache re-reads recent changes; default 30s on PostgreSQL (where NOTIFY is the fast path), 1s on SQLite (catches CLI changes)"},
 	{"PRUNE_INTERVAL", "10m", "how often expired sessions, revocations, throttles and old audit events are deleted"},
 	{"AUDIT_RETENTION", "2160h", "how long audit events are kept (90 days); 0 keeps them forever"},
-	{"SMTP_URL", "", "where mail is sent: smtp://user:pass@host:587 (STARTTLS required with credentials), smtps://user:pass@host:465 (implicit TLS), smtp://host:PORT without credentials (a local relay: STARTTLS when offered); unset: each mail is written to the log with its link (development)"},
+	{"SMTP_URL", "", "where mail is sent: smtp://user:pass@host:587 (STARTTLS required with credentials), smtps://user:pass@host:465 (implicit TLS), smtp://host:PORT without credentials (a local relay: STARTTLS when offered); unset: each mail is written to the log with its link (development; required when APP_ENV=production)"},
 	{"SMTP_URL_FILE", "", "file holding SMTP_URL (instead of SMTP_URL), as it carries the SMTP password"},
 	{"MAIL_FROM", "gqlauth <noreply@localhost>", "From address of the mail the server sends"},
-	{"APP_URL", "http://localhost:5173", "the frontend's base URL; mailed links are APP_URL/verify-email?token=..., APP_URL/reset-password?token=..., APP_URL/confirm-email-change?token=..."},
+	{"APP_URL", "http://localhost:5173", "the frontend's base URL (https required when APP_ENV=production); mailed links are APP_URL/verify-email?token=..., APP_URL/reset-password?token=..., APP_URL/confirm-email-change?token=..."},
+	{"VERIFY_TOKEN_TTL", "24h", "lifetime of a mailed email-verification link"},
+	{"RESET_TOKEN_TTL", "30m", "lifetime of a mailed password-reset or email-change link"},
+	{"REQUIRE_VERIFIED_EMAIL", "false", "true: login (after the password check) and register refuse accounts whose address is not verified, with EMAIL_NOT_VERIFIED"},
 	{"MAIL_TEMPLATES_DIR", "", "directory whose NAME.subject, NAME.txt and NAME.html files replace the built-in mail templates (NAME: verify-email, reset-password, confirm-email-change, email-changed)"},
+	{"MFA_ENCRYPTION_KEY", "", "key (at least 32 bytes) that TOTP secrets are encrypted with (AES-256-GCM, key derived with HKDF); required when APP_ENV=production; unset otherwise: derived from the JWT signing secret or key"},
+	{"MFA_ENCRYPTION_KEY_FILE", "", "file holding MFA_ENCRYPTION_KEY (instead of MFA_ENCRYPTION_KEY)"},
+	{"TOTP_ISSUER", "gqlauth", "issuer named in authenticator apps (the otpauth URI's issuer)"},
+	{"REQUIRE_ADMIN_MFA", "", "every ADMIN field and admin operation requires a login with a second factor (aal2); default true when APP_ENV=production, false otherwise"},
 	{"WS_MAX_SOCKETS", "10000", "most websockets (subscriptions) open at once, authenticated or not; more are closed with 4429 TOO_MANY_SOCKETS; 0 serves no websockets"},
 	{"WS_MAX_SOCKETS_PER_USER", "16", "most websockets one user may hold open at once; more are closed with 4429 TOO_MANY_SOCKETS"},
 	{"WS_KEEPALIVE", "20s", "interval of the server's graphql-transport-ws pings on idle websockets; a client that answers none within twice this is dropped"},
@@ -92,7 +103,8 @@ type config struct {
 	DatabaseURL     string
 	Production      bool
 	JWTSecret       []byte
-	SigningKey      *auth.SigningKey // nil: HS256 with JWTSecret
+	SigningKey      *auth.SigningKey  // nil: HS256 with JWTSecret
+	Claims          *auth.ClaimShaper // scope, CLAIMS_TEMPLATE, custom claims
 	Transport       httpapi.Transport
 	Issuer          string
 	Audience        string
@@ -124,7 +136,10 @@ type config struct {
 	LogLevel        slog.Level
 	LogJSON         bool
 	Mail            mailConfig
-	Sockets         socketConfig
+	// RequireVerifiedEmail refuses logins of unverified accounts.
+	RequireVerifiedEmail bool
+	Mfa                  mfaConfig
+	Sockets              socketConfig
 }
 
 // loadConfig reads every setting and reports every problem at once, one
@@ -134,7 +149,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (*config, error) {
 	c := &config{}
 	r := &envReader{getenv: getenv}
-	for _, read := range []func(*envReader, *config){readServer, readTokens, readTransport, readEdge, readHashing, readRuntime, readMail, readSockets} {
+	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa, readSockets} {
 		read(r, c)
 	}
 	if len(r.problems) > 0 {

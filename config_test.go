@@ -122,3 +122,22 @@ func TestMailConfig(t *testing.T) {
 		t.Fatalf("an unparsable SMTP_URL: %v", err)
 	}
 }
+
+// TestProductionRequiresSMTP: production refuses to start without
+// SMTP_URL (mail, reset links included, would go to the log) or with a
+// non-https APP_URL (the links would cross the network in clear), and
+// says so.
+func TestProductionRequiresSMTP(t *testing.T) {
+	env := map[string]string{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256", "MFA_ENCRYPTION_KEY": testMfaKey}
+	if _, err := loadConfig(getenvFrom(env)); err == nil || !strings.Contains(err.Error(), "SMTP_URL: required when APP_ENV=production") {
+		t.Fatalf("started without SMTP_URL: %v", err)
+	}
+	env["SMTP_URL"] = prodSMTP
+	if _, err := loadConfig(getenvFrom(env)); err == nil || !strings.Contains(err.Error(), "APP_URL: must be your frontend's https URL") {
+		t.Fatalf("started with the development APP_URL: %v", err)
+	}
+	env["APP_URL"] = prodAppURL
+	if _, err := loadConfig(getenvFrom(env)); err != nil {
+		t.Fatal(err)
+	}
+}

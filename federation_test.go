@@ -18,12 +18,12 @@ func userRep(id string) map[string]any {
 func TestFederationServiceSDLWithoutIntrospection(t *testing.T) {
 	for _, env := range []map[string]string{
 		{"INTROSPECTION": "false"},
-		{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256"},
+		{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256", "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey},
 	} {
 		s := startServer(t, testEnv(sqliteURL(t), env))
 		sdl, _ := ok(t, s.do(t, "", `query __ApolloGetServiceDefinition__ { _service { sdl } }`, nil))["_service"].(map[string]any)["sdl"].(string)
 		for _, want := range []string{
-			`@link(url: "https://specs.apollo.dev/federation/v2.3"`,
+			`@link(url: "https://specs.apollo.dev/federation/v2.5"`, `@requiresScopes(scopes: [["admin"]])`, `@authenticated`,
 			`type User @key(fields: "id")`,
 			`email: String!`,
 		} {

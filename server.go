@@ -92,6 +92,8 @@ Usage:
   gqlauth user collisions                  accounts whose emails are one mailbox
   gqlauth user disable|enable --email E    disabling ends every session at once
   gqlauth user revoke-sessions --email E   end every session of a user
+  gqlauth user verify --email E            mark a user's address verified, without a link
+  gqlauth user reset-mfa --email E         remove a user's second factor (a lost device); ends their sessions
   gqlauth audit tail [-n N] [--follow]     the newest security events
   gqlauth keys generate --algorithm A --out FILE
                                            a new EdDSA, ES256 or RS256 private key

@@ -36,7 +36,7 @@ func TestProductionRequiresSecret(t *testing.T) {
 	// test binary times out.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	env := map[string]string{"APP_ENV": "production", "DATABASE_URL": sqliteURL(t)}
+	env := map[string]string{"APP_ENV": "production", "DATABASE_URL": sqliteURL(t), "SMTP_URL": prodSMTP, "APP_URL": prodAppURL}
 	err := run(ctx, []string{"gqlauth"}, getenvFrom(env), strings.NewReader(""), &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") || !strings.Contains(err.Error(), "production") {
 		t.Fatalf("err = %v", err)
@@ -78,7 +78,7 @@ func TestSecretFromFile(t *testing.T) {
 	if err := writeFile(f, "a-secret-from-a-file-that-is-long-enough\n"); err != nil {
 		t.Fatal(err)
 	}
-	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"JWT_SECRET_FILE": f, "APP_ENV": "production"}))
+	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"JWT_SECRET_FILE": f, "APP_ENV": "production", "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey}))
 	tok, _ := s.register(t, "olga@example.com", "password-123")
 	ok(t, s.me(t, tok.access))
 	if strings.Contains(s.stderr.String(), "a-secret-from-a-file") {
@@ -114,12 +114,12 @@ func TestMigrateCommand(t *testing.T) {
 		env := testEnv(dbURL, nil)
 		for range 2 { // status twice: the first changed nothing
 			out, _ := runCLI(t, env, "", "migrate", "status")
-			if !strings.Contains(out, "0 applied, 7 pending") || !regexp.MustCompile(`(?m)^1\s+00001_init\.sql\s+pending\s+-$`).MatchString(out) {
+			if !strings.Contains(out, "0 applied, 10 pending") || !regexp.MustCompile(`(?m)^1\s+00001_init\.sql\s+pending\s+-$`).MatchString(out) {
 				t.Fatalf("status of a fresh database:\n%s", out)
 			}
 		}
 		out, _ := runCLI(t, env, "", "migrate")
-		for _, want := range []string{"applied 1 00001_init.sql\n", "applied 5 00005_change_notify.sql\n", "applied 6 canonical emails (Go)\n", "applied 7 00007_mail_outbox.sql\n", ": 7 new"} {
+		for _, want := range []string{"applied 1 00001_init.sql\n", "applied 5 00005_change_notify.sql\n", "applied 6 canonical emails (Go)\n", "applied 7 00007_mail_outbox.sql\n", "applied 8 00008_email_lifecycle.sql\n", "applied 9 00009_custom_claims.sql\n", "applied 10 00010_totp.sql\n", ": 10 new"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("migrate lacks %q:\n%s", want, out)
 			}
@@ -128,7 +128,7 @@ func TestMigrateCommand(t *testing.T) {
 			t.Errorf("second migrate:\n%s", out)
 		}
 		out, _ = runCLI(t, env, "", "migrate", "status")
-		if !strings.Contains(out, "7 applied, 0 pending") || !regexp.MustCompile(`(?m)^6\s+canonical emails \(Go\)\s+applied\s+\d{4}-`).MatchString(out) {
+		if !strings.Contains(out, "10 applied, 0 pending") || !regexp.MustCompile(`(?m)^6\s+canonical emails \(Go\)\s+applied\s+\d{4}-`).MatchString(out) {
 			t.Errorf("status after migrate:\n%s", out)
 		}
 	})

@@ -76,6 +76,15 @@ func testEnv(dbURL string, overrides map[string]string) map[string]string {
 	return env
 }
 
+// prodSMTP is the SMTP_URL of production-mode test servers, which
+// require one: a local relay address that nothing answers, as these tests
+// read no mail (what is queued waits in the outbox).
+const prodSMTP = "smtp://127.0.0.1:2525"
+
+// prodAppURL is the frontend of production-mode test servers, which
+// require an https one.
+const prodAppURL = "https://app.example.com"
+
 func getenvFrom(env map[string]string) func(string) string {
 	return func(k string) string { return env[k] }
 }

@@ -34,9 +34,17 @@ type Accounts struct {
 	issue    *issuer
 	audit    *auditor
 	now      func() time.Time
+	links    *links
+	// requireVerified refuses logins to accounts whose address is not
+	// verified (REQUIRE_VERIFIED_EMAIL).
+	requireVerified bool
+	mfa             *Mfa
 }
 
-// Register creates a USER account and logs it in with a fresh token.
+// Register creates a USER account, mails a link to verify its address,
+// and logs it in with a fresh token. When verified addresses are required
+// it opens no session: the account and its link are committed, and the
+// answer is EMAIL_NOT_VERIFIED, the same a login would give.
 func (a *Accounts) Register(ctx context.Context, email, password string) (*AuthResult, error) {
 	u, err := a.newUser(ctx, "input.", email, password, RoleUser, func(email string) error {
 		return a.throttle.Take(ctx, a.throttle.IP(ctx, "register"), a.throttle.Account("register", email))
@@ -49,13 +57,23 @@ func (a *Accounts) Register(ctx context.Context, email, password string) (*AuthR
 		if err := insertUser(ctx, q, u); err != nil {
 			return err
 		}
-		if res, err = a.issue.openSession(ctx, q, u, u.CreatedAt); err != nil {
+		if err := a.links.send(ctx, q, u, PurposeVerifyEmail, u.Email, u.CreatedAt); err != nil {
 			return err
 		}
-		return q.AddAuditEvent(ctx, a.audit.event(ctx, EventRegister, u.ID, u.Email, ""))
+		if err := q.AddAuditEvent(ctx, a.audit.event(ctx, EventRegister, u.ID, u.Email, "")); err != nil {
+			return err
+		}
+		if a.requireVerified {
+			return nil
+		}
+		res, err = a.issue.openSession(ctx, q, u, u.CreatedAt)
+		return err
 	})
 	if err != nil {
 		return nil, wrap(err)
+	}
+	if res == nil {
+		return nil, errEmailNotVerified
 	}
 	return res, nil
 }
@@ -147,11 +165,22 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (*AuthResu
 		a.audit.record(ctx, EventLoginFailed, u.ID, email, "account disabled")
 		return nil, errAccountDisabled
 	}
+	if a.requireVerified && !u.EmailVerified() {
+		a.throttle.Reset(ctx, account)
+		a.audit.record(ctx, EventLoginFailed, u.ID, email, "email not verified")
+		// sendVerificationEmail needs a session this account cannot
+		// open: whoever proved the password gets a new link here.
+		a.resendVerification(ctx, u)
+		return nil, errLoginNotVerified
+	}
 	newHash := ""
 	if rehash {
 		if newHash, err = a.hasher.Hash(ctx, password); err != nil {
 			return nil, hashErr(err)
 		}
+	}
+	if u.MfaEnabled() { // the second step: verifyMfa opens the session
+		return a.mfa.challenge(ctx, u, account, newHash)
 	}
 	now := a.now().UTC()
 	var res *AuthResult
@@ -175,15 +204,29 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (*AuthResu
 	return res, nil
 }
 
+// resendVerification mails u a new verification link, within the
+// sendVerificationEmail throttle of the account; a failure is logged, as
+// the login's answer does not depend on it.
+func (a *Accounts) resendVerification(ctx context.Context, u *User) {
+	if a.throttle.Take(ctx, a.throttle.Account("sendVerificationEmail", u.ID)) != nil {
+		return
+	}
+	now := a.now().UTC()
+	err := a.store.Tx(ctx, func(q Queries) error {
+		if err := a.links.send(ctx, q, u, PurposeVerifyEmail, u.Email, now); err != nil {
+			return err
+		}
+		return q.AddAuditEvent(ctx, a.audit.event(ctx, EventVerificationSent, u.ID, u.Email, "at a refused login"))
+	})
+	if err != nil {
+		a.audit.log.ErrorContext(ctx, "verification link not sent", "user_id", u.ID, "err", err)
+	}
+}
+
 // ChangePassword replaces the caller's password after checking the current
 // one, and ends every other session of the caller. It needs a fresh token.
 func (a *Accounts) ChangePassword(ctx context.Context, current, next string) error {
-	p, err := a.guard.authorize(ctx, func(p *Principal) error {
-		if err := requireSession(p); err != nil {
-			return err
-		}
-		return RequireFresh(p)
-	})
+	p, err := a.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return err
 	}
@@ -218,7 +261,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, current, next string) err
 		if err := q.SetPasswordHash(ctx, u.ID, hash, now); err != nil {
 			return err
 		}
-		n, err := q.RevokeUserSessions(ctx, u.ID, p.Claims.SessionID, now)
+		n, err := endUserSessions(ctx, q, u.ID, p.Claims.SessionID, now)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,7 @@ var freshInSchema = map[string]bool{
 	"setUserDisabled":    true,
 	"revokeUserSessions": true,
 	"adminStats":         true,
+	"resetUserMfa":       true,
 	"users":              false,
 	"user":               false,
 	"auditEvents":        false,

@@ -37,6 +37,23 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// MarshalJSON writes the claims and then the Extra ones. Extra never holds
+// a claim of the struct (ClaimShaper refuses reserved names), so no name
+// appears twice.
+func (c Claims) MarshalJSON() ([]byte, error) {
+	type plain Claims // without this method, so no recursion
+	b, err := json.Marshal(plain(c))
+	if err != nil || len(c.Extra) == 0 {
+		return b, err
+	}
+	extra, err := json.Marshal(c.Extra)
+	if err != nil {
+		return nil, err
+	}
+	// {"iss":…} + {"x":…} = {"iss":…,"x":…}
+	return append(append(b[:len(b)-1], ','), extra[1:]...), nil
+}
+
 // numericDate decodes one NumericDate claim that must be a JSON number;
 // absent or null is nil, left for the required-claim checks to refuse.
 func numericDate(name string, raw json.RawMessage) (*jwt.NumericDate, error) {

@@ -14,6 +14,7 @@ const (
 	CodeInvalidCredentials Code = "INVALID_CREDENTIALS"
 	CodeEmailTaken         Code = "EMAIL_TAKEN"
 	CodeAccountDisabled    Code = "ACCOUNT_DISABLED"
+	CodeEmailNotVerified   Code = "EMAIL_NOT_VERIFIED"
 	CodeBadUserInput       Code = "BAD_USER_INPUT"
 	CodeRateLimited        Code = "RATE_LIMITED"
 	CodeInternal           Code = "INTERNAL_SERVER_ERROR"
@@ -21,6 +22,11 @@ const (
 	// CodeTooManySockets refuses a websocket over the per-user or total
 	// cap; it is the reason of the close code 4429.
 	CodeTooManySockets Code = "TOO_MANY_SOCKETS"
+	// The caller's token lacks a second factor (aal2) that the field, or
+	// REQUIRE_ADMIN_MFA, demands; the caller has one to log in with.
+	CodeMfaRequired Code = "MFA_REQUIRED"
+	// As MFA_REQUIRED, for a caller who has no second factor yet.
+	CodeMfaEnrollmentRequired Code = "MFA_ENROLLMENT_REQUIRED"
 
 	// From the GraphQL layer, before or around execution.
 	CodeQueryTooLarge           Code = "QUERY_TOO_LARGE"
@@ -49,8 +55,8 @@ const (
 // Codes lists every code a client can see.
 var Codes = []Code{
 	CodeUnauthenticated, CodeForbidden, CodeFreshTokenRequired, CodeInvalidCredentials,
-	CodeEmailTaken, CodeAccountDisabled, CodeBadUserInput, CodeRateLimited, CodeInternal,
-	CodeUnavailable, CodeTooManySockets,
+	CodeEmailTaken, CodeAccountDisabled, CodeEmailNotVerified, CodeBadUserInput, CodeRateLimited, CodeInternal,
+	CodeUnavailable, CodeMfaRequired, CodeMfaEnrollmentRequired, CodeTooManySockets,
 	CodeQueryTooLarge, CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
 	CodeOperationTimeout, CodeIntrospectionDisabled,
 	CodeParseFailed, CodeValidationFailed, CodePersistedQueryMissed,

@@ -1,6 +1,9 @@
 package auth
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Role is a user's authorization level.
 type Role string
@@ -23,10 +26,40 @@ type User struct {
 	CreatedAt    time.Time  `db:"created_at"`
 	UpdatedAt    time.Time  `db:"updated_at"`
 	DisabledAt   *time.Time `db:"disabled_at"` // nil while the account is enabled
+	// EmailVerifiedAt is when the account proved it receives mail at
+	// Email (by a link); nil until then.
+	EmailVerifiedAt *time.Time `db:"email_verified_at"`
+	// CustomClaims is a JSON object an administrator set (setUserClaims),
+	// issued in access tokens under CLAIMS_NAMESPACE; nil when none.
+	CustomClaims RawJSON `db:"custom_claims"`
+	// MfaEnabledAt is when a second factor was confirmed; nil without one.
+	MfaEnabledAt *time.Time `db:"mfa_enabled_at"`
+}
+
+// RawJSON is a JSON document as stored; nil when there is none (a NULL
+// column, which json.RawMessage cannot be scanned from).
+type RawJSON []byte
+
+// Scan reads a nullable text or bytes column.
+func (r *RawJSON) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*r = nil
+	case []byte:
+		*r = append(RawJSON(nil), v...)
+	case string:
+		*r = RawJSON(v)
+	default:
+		return fmt.Errorf("RawJSON: cannot scan %T", src)
+	}
+	return nil
 }
 
 // Disabled reports whether the account is disabled.
 func (u *User) Disabled() bool { return u.DisabledAt != nil }
+
+// EmailVerified reports whether the account's address is verified.
+func (u *User) EmailVerified() bool { return u.EmailVerifiedAt != nil }
 
 // Session is one login: the chain of refresh tokens that descends from it.
 // RefreshJTI is the only refresh token that may be used next; PrevRefreshJTI
@@ -68,6 +101,16 @@ const (
 	EventUserEnabled     EventType = "user_enabled"
 	EventSessionsRevoked EventType = "sessions_revoked"
 	EventSessionRevoked  EventType = "session_revoked"
+	// The email lifecycle.
+	EventVerificationSent   EventType = "verification_email_sent"
+	EventEmailVerified      EventType = "email_verified"
+	EventPasswordResetAsked EventType = "password_reset_requested"
+	EventPasswordReset      EventType = "password_reset"
+	EventEmailChangeAsked   EventType = "email_change_requested"
+	EventEmailChanged       EventType = "email_changed"
+	EventLinkTokenRejected  EventType = "link_token_rejected"
+	// An administrator changed a user's custom claims.
+	EventClaimsChanged EventType = "claims_changed"
 )
 
 // AuditEvent is one row of the audit log. UserID is empty when the event
@@ -90,6 +133,9 @@ type Principal struct {
 	Claims *Claims // nil for the operator
 	// operator marks the command-line operator (see AsOperator).
 	operator bool
+	// adminMFA is REQUIRE_ADMIN_MFA, carried by the principal the Guard
+	// builds so that the one rule (RequireAdminFactor) can read it.
+	adminMFA bool
 }
 
 // Stats are the figures adminStats reports.
@@ -100,6 +146,7 @@ type Stats struct {
 	RevokedTokens       int
 	LoginsLast24h       int
 	FailedLoginsLast24h int
+	UnverifiedUsers     int
 }
 
 // TokenState is what the database says about an access token's subject,

@@ -6,7 +6,9 @@ import (
 )
 
 // Reason refines CodeUnauthenticated so that a client can tell an expired
-// token (refresh and retry) from every other failure (log in again).
+// token (refresh and retry) from every other failure (log in again). A
+// mailed link's token that fails is BAD_USER_INPUT on field "token" with
+// ReasonTokenExpired (ask for a new link) or ReasonTokenInvalid.
 type Reason string
 
 // The reasons an UNAUTHENTICATED error can carry.
@@ -26,7 +28,7 @@ const (
 // never shown.
 type Error struct {
 	Code   Code
-	Reason Reason // set only with CodeUnauthenticated
+	Reason Reason // with CodeUnauthenticated, or CodeBadUserInput for a link token
 	Field  string // the offending input, set only with CodeBadUserInput
 	// RetryAfter is the seconds to wait, set only with CodeRateLimited.
 	RetryAfter int
@@ -104,6 +106,12 @@ var (
 	errInvalidCredentials = &Error{Code: CodeInvalidCredentials, Message: "invalid email or password"}
 	errEmailTaken         = &Error{Code: CodeEmailTaken, Message: "an account with this email already exists"}
 	errAccountDisabled    = &Error{Code: CodeAccountDisabled, Message: "this account is disabled"}
+	errLoginNotVerified   = &Error{Code: CodeEmailNotVerified, Message: "verify your email address first: a new link is on its way to it"}
+	errEmailNotVerified   = &Error{Code: CodeEmailNotVerified, Message: "verify your email address first: follow the link mailed to it (sendVerificationEmail sends a new one)"}
+
+	errMfaRequired           = &Error{Code: CodeMfaRequired, Message: "this operation requires a login with your second factor"}
+	errMfaRequiredNoFactor   = &Error{Code: CodeMfaRequired, Message: "this operation requires a login with a second factor: enroll one (enrollTotp), then log in with it"}
+	errMfaEnrollmentRequired = &Error{Code: CodeMfaEnrollmentRequired, Message: "this operation requires a second factor: enroll one (enrollTotp), then log in with it"}
 )
 
 // Sentinel errors that stores return so the service can translate them.

@@ -17,6 +17,8 @@ type tokenStateStore interface {
 type Guard struct {
 	store tokenStateStore
 	now   func() time.Time
+	// adminMFA: ADMIN work needs a second factor (REQUIRE_ADMIN_MFA).
+	adminMFA bool
 }
 
 // NewGuard returns a Guard reading token state from store.
@@ -50,7 +52,7 @@ func (g *Guard) check(ctx context.Context, claims *Claims) (*Principal, error) {
 	if !st.valid() {
 		return nil, Unauthenticated(ReasonTokenRevoked)
 	}
-	return &Principal{User: *st.User, Claims: claims}, nil
+	return &Principal{User: *st.User, Claims: claims, adminMFA: g.adminMFA}, nil
 }
 
 // valid reports whether a token with this state is still good: its user

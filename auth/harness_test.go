@@ -256,6 +256,10 @@ func (h *harness) auditEvents(ctx context.Context, first int, after, userID stri
 
 func (h *harness) stats(ctx context.Context) (*auth.Stats, error) { return h.svc.Admin.Stats(ctx) }
 
+func (h *harness) resetUserMfa(ctx context.Context, id string) (*auth.User, error) {
+	return h.svc.Mfa.ResetUserMfa(ctx, id)
+}
+
 func (h *harness) user(ctx context.Context, id string) (*auth.User, error) {
 	return h.svc.Admin.User(ctx, id)
 }

@@ -17,6 +17,12 @@ type issuer struct {
 // openSession creates a session for u and issues its first token pair,
 // fresh: the caller has just proved its password.
 func (is *issuer) openSession(ctx context.Context, q Queries, u *User, now time.Time) (*AuthResult, error) {
+	return is.openSessionAMR(ctx, q, u, now, nil)
+}
+
+// openSessionAMR is openSession after a login that proved the methods amr
+// (nil: a password alone).
+func (is *issuer) openSessionAMR(ctx context.Context, q Queries, u *User, now time.Time, amr []string) (*AuthResult, error) {
 	ri := RequestInfoFrom(ctx)
 	sess := &Session{
 		ID: NewID(), UserID: u.ID, RefreshJTI: NewID(),
@@ -26,20 +32,21 @@ func (is *issuer) openSession(ctx context.Context, q Queries, u *User, now time.
 	if err := q.CreateSession(ctx, sess); err != nil {
 		return nil, err
 	}
-	return is.pair(u, sess, true)
+	return is.pair(u, sess, true, amr)
 }
 
-// pair issues an access token and the session's current refresh token.
-func (is *issuer) pair(u *User, sess *Session, fresh bool) (*AuthResult, error) {
+// pair issues an access token and the session's current refresh token,
+// both carrying the login's methods amr.
+func (is *issuer) pair(u *User, sess *Session, fresh bool, amr []string) (*AuthResult, error) {
 	csrf := ""
 	if is.bindCSRF {
 		csrf = NewID()
 	}
-	access, err := is.tokens.Issue(AccessToken, u, sess.ID, "", csrf, fresh)
+	access, err := is.tokens.IssueAMR(AccessToken, u, sess.ID, "", csrf, fresh, amr)
 	if err != nil {
 		return nil, err
 	}
-	refresh, err := is.tokens.Issue(RefreshToken, u, sess.ID, sess.RefreshJTI, csrf, false)
+	refresh, err := is.tokens.IssueAMR(RefreshToken, u, sess.ID, sess.RefreshJTI, csrf, false, amr)
 	if err != nil {
 		return nil, err
 	}
@@ -54,4 +61,7 @@ type AuthResult struct {
 	// CSRF is the double-submit value bound to both tokens ("" unless the
 	// service binds one).
 	CSRF string
+	// MfaToken is set, and Access and Refresh are nil, when the password
+	// was right but a second factor must still be shown (verifyMfa).
+	MfaToken string
 }

@@ -8,13 +8,50 @@ import "context"
 // through GraphQL (the CLI operator), so a rule has one definition.
 
 // RequireRole returns FORBIDDEN unless the caller's current role (the
-// database's, not the token's) includes role.
+// database's, not the token's) includes role. ADMIN work also answers to
+// RequireAdminFactor.
 func RequireRole(p *Principal, role Role) error {
 	if p == nil {
 		return Unauthenticated(ReasonTokenMissing)
 	}
 	if !p.User.Role.Includes(role) {
 		return errForbidden
+	}
+	if role == RoleAdmin {
+		return RequireAdminFactor(p)
+	}
+	return nil
+}
+
+// RequireMFA is the rule of the schema's `@mfa`: the caller's token comes
+// from a login with a second factor (aal2): MFA_REQUIRED otherwise (the
+// schema's @mfa). A caller without a factor is told to enroll one first.
+func RequireMFA(p *Principal) error {
+	switch {
+	case p == nil:
+		return Unauthenticated(ReasonTokenMissing)
+	case p.operator || (p.Claims != nil && p.Claims.AAL == AAL2):
+		return nil
+	case !p.User.MfaEnabled():
+		return errMfaRequiredNoFactor
+	}
+	return errMfaRequired
+}
+
+// RequireAdminFactor is REQUIRE_ADMIN_MFA: when it is on, everything an
+// ADMIN may do (each `@hasRole(role: ADMIN)` field and each admin use
+// case) needs an aal2 token too, so that a phished admin password alone
+// does not reach the user base: MFA_REQUIRED for an admin with a factor
+// and an aal1 token, MFA_ENROLLMENT_REQUIRED for an admin without one.
+// The operator, who holds the database already, is exempt.
+func RequireAdminFactor(p *Principal) error {
+	if p == nil || !p.adminMFA || p.operator {
+		return nil
+	}
+	if err := RequireMFA(p); err != nil && !p.User.MfaEnabled() {
+		return errMfaEnrollmentRequired
+	} else if err != nil {
+		return err
 	}
 	return nil
 }
@@ -27,6 +64,19 @@ func RequireFresh(p *Principal) error {
 	}
 	if !p.Fresh() {
 		return errFreshTokenRequired
+	}
+	return nil
+}
+
+// RequireVerified returns EMAIL_NOT_VERIFIED unless the caller's account
+// has proved its address (the schema's @verified). The operator has no
+// address and passes.
+func RequireVerified(p *Principal) error {
+	if p == nil {
+		return Unauthenticated(ReasonTokenMissing)
+	}
+	if !p.operator && !p.User.EmailVerified() {
+		return errEmailNotVerified
 	}
 	return nil
 }
@@ -57,6 +107,15 @@ func requireSession(p *Principal) error {
 		return &Error{Code: CodeForbidden, Message: "the operator has no session or password here"}
 	}
 	return nil
+}
+
+// requireFreshSession is the rule of changes to the caller's own
+// credentials (password, address): their own session, proved just now.
+func requireFreshSession(p *Principal) error {
+	if err := requireSession(p); err != nil {
+		return err
+	}
+	return RequireFresh(p)
 }
 
 // AsOperator marks ctx as acting on the authority of the command-line

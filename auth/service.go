@@ -13,11 +13,17 @@ type Service struct {
 	Accounts *Accounts
 	Sessions *Sessions
 	Admin    *Admin
-	Throttle *Throttle
-	Keys     *Keyring
-	Pruner   *Pruner
-	Tokens   *Tokens
-	Sockets  *Sockets
+	// The email lifecycle: verify an address, reset a forgotten
+	// password, change the address.
+	Verification *Verification
+	Recovery     *Recovery
+	EmailChange  *EmailChange
+	Throttle     *Throttle
+	Keys         *Keyring
+	Pruner       *Pruner
+	Tokens       *Tokens
+	Mfa          *Mfa
+	Sockets      *Sockets
 }
 
 // Store is the persistence of all the use cases together: each declares
@@ -35,6 +41,8 @@ type Store interface {
 	pruneStore
 	auditStore
 	socketStore
+	linkStore
+	mfaStore
 }
 
 // ServiceOptions are the Service's tunables; zero values take defaults.
@@ -51,7 +59,17 @@ type ServiceOptions struct {
 	// SocketLimits cap the live sockets (subscriptions); zero fields take
 	// DefaultSocketLimits.
 	SocketLimits SocketLimits
-	Logger       *slog.Logger
+	// Links configure mailed links (base URL, lifetimes, sealing).
+	Links LinkOptions
+	// RequireVerifiedEmail makes login (and register) refuse accounts
+	// whose address is not verified, with EMAIL_NOT_VERIFIED.
+	RequireVerifiedEmail bool
+	// ResetRequestFloor is how long requestPasswordReset takes at least
+	// (DefaultResetRequestFloor when zero).
+	ResetRequestFloor time.Duration
+	Logger            *slog.Logger
+	// MFA configures the second factor.
+	MFA MfaOptions
 	// Now is the clock of every use case (tests pass a fake one).
 	Now func() time.Time
 }
@@ -73,19 +91,32 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 	}
 	audit := &auditor{store: store, log: log, now: now, onEvent: opts.OnEvent}
 	guard := NewGuard(store, now)
+	guard.adminMFA = opts.MFA.RequireAdmin
 	throttle := &Throttle{store: store, limits: opts.RateLimits, audit: audit, log: log, now: now}
 	issue := &issuer{tokens: tokens, bindCSRF: opts.BindCSRF}
-	accounts := &Accounts{store: store, guard: guard, hasher: hasher, throttle: throttle, issue: issue, audit: audit, now: now}
+	links := newLinks(store, opts.Links)
+	mfa := newMfa(store, guard, throttle, issue, audit, log, now, opts.MFA)
+	accounts := &Accounts{store: store, guard: guard, hasher: hasher, throttle: throttle, issue: issue, audit: audit, now: now,
+		links: links, requireVerified: opts.RequireVerifiedEmail, mfa: mfa}
+	floor := opts.ResetRequestFloor
+	if floor <= 0 {
+		floor = DefaultResetRequestFloor
+	}
 	return &Service{
-		Guard:    guard,
-		Accounts: accounts,
+		Guard:        guard,
+		Accounts:     accounts,
+		Verification: &Verification{store: store, guard: guard, throttle: throttle, links: links, audit: audit, now: now},
+		Recovery: &Recovery{store: store, hasher: hasher, throttle: throttle, links: links, audit: audit, log: log, now: now,
+			floor: floor, sleep: sleepCtx},
+		EmailChange: &EmailChange{store: store, guard: guard, throttle: throttle, links: links, audit: audit, now: now},
 		Sessions: &Sessions{store: store, guard: guard, throttle: throttle, issue: issue, tokens: tokens,
-			audit: audit, log: log, now: now, reuseGrace: grace},
+			audit: audit, log: log, now: now, reuseGrace: grace, requireVerified: opts.RequireVerifiedEmail},
 		Admin:    &Admin{store: store, guard: guard, accounts: accounts, audit: audit, now: now},
 		Throttle: throttle,
 		Keys:     &Keyring{store: store, tokens: tokens, log: log, now: now},
 		Pruner:   &Pruner{store: store, retention: opts.AuditRetention, log: log, now: now},
 		Tokens:   tokens,
+		Mfa:      mfa,
 		Sockets:  newSockets(guard, store, opts.SocketLimits, log, now),
 	}
 }

@@ -37,6 +37,10 @@ type Sessions struct {
 	log        *slog.Logger
 	now        func() time.Time
 	reuseGrace time.Duration // <= 0: no grace
+	// requireVerified refuses refreshes of unverified accounts
+	// (REQUIRE_VERIFIED_EMAIL), so that sessions opened before the
+	// setting was turned on end within an access token's lifetime.
+	requireVerified bool
 }
 
 // Refresh exchanges a refresh token for a new, non-fresh access token and a
@@ -78,7 +82,10 @@ func (s *Sessions) refresh(ctx context.Context, raw string, csrf *string) (*Auth
 	u, err := s.store.RotateSession(ctx, SessionRotation{SessionID: claims.SessionID, UserID: claims.Subject,
 		JTI: claims.ID, NewJTI: newJTI, Now: now, ExpiresAt: now.Add(s.tokens.RefreshTTL())})
 	if err == nil {
-		return s.issue.pair(u, &Session{ID: claims.SessionID, RefreshJTI: newJTI}, false)
+		if s.requireVerified && !u.EmailVerified() {
+			return nil, errEmailNotVerified
+		}
+		return s.issue.pair(u, &Session{ID: claims.SessionID, RefreshJTI: newJTI}, false, claims.AMR)
 	}
 	if !errors.Is(err, ErrNotFound) {
 		return nil, wrap(err)
@@ -122,13 +129,16 @@ func (s *Sessions) refresh(ctx context.Context, raw string, csrf *string) (*Auth
 		if err != nil {
 			return err
 		}
+		if s.requireVerified && !u.EmailVerified() {
+			return errEmailNotVerified
+		}
 		sess.RefreshJTI = NewID()
 		sess.LastUsedAt = now
 		sess.ExpiresAt = now.Add(s.tokens.RefreshTTL())
 		if err := q.UpdateSession(ctx, sess); err != nil {
 			return err
 		}
-		res, err = s.issue.pair(u, sess, false)
+		res, err = s.issue.pair(u, sess, false, claims.AMR)
 		return err
 	})
 	if err != nil {
@@ -164,7 +174,7 @@ func (s *Sessions) Logout(ctx context.Context, all bool) error {
 		typ := EventLogout
 		if all {
 			typ = EventLogoutAll
-			if _, err := q.RevokeUserSessions(ctx, p.User.ID, "", now); err != nil {
+			if _, err := endUserSessions(ctx, q, p.User.ID, "", now); err != nil {
 				return err
 			}
 		} else if err := q.RevokeSession(ctx, c.SessionID, now); err != nil {

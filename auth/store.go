@@ -13,6 +13,9 @@ type Queries interface {
 	CreateUser(ctx context.Context, u *User) error
 	// UserByID returns ErrNotFound when there is no such user.
 	UserByID(ctx context.Context, id string) (*User, error)
+	// UserForUpdate reads a user and locks the row against concurrent
+	// changes until the Tx ends; ErrNotFound when there is no such user.
+	UserForUpdate(ctx context.Context, id string) (*User, error)
 	// SetPasswordHash replaces a user's password hash.
 	SetPasswordHash(ctx context.Context, userID, hash string, now time.Time) error
 	// SetUserRole changes a user's role; ErrNotFound when there is no such user.
@@ -48,7 +51,33 @@ type Queries interface {
 	// ThrottleReset forgets a throttle counter.
 	ThrottleReset(ctx context.Context, key string) error
 
+	// SetEmailVerified marks a user's address verified (keeping the first
+	// time); ErrNotFound when there is no such user.
+	SetEmailVerified(ctx context.Context, userID string, now time.Time) error
+	// SetEmail switches a user to a new address, verified at now;
+	// ErrDuplicateEmail when another account holds it.
+	SetEmail(ctx context.Context, userID, email string, now time.Time) error
+
+	// SetUserClaims replaces a user's custom claims (nil clears them);
+	// ErrNotFound when there is no such user.
+	SetUserClaims(ctx context.Context, userID string, claims RawJSON, now time.Time) error
+
+	// CreateLinkToken stores a mailed link's token.
+	CreateLinkToken(ctx context.Context, t *LinkToken) error
+	// DeleteLinkTokens drops a user's unused tokens of purpose (of every
+	// purpose when purpose is empty).
+	DeleteLinkTokens(ctx context.Context, userID string, purpose LinkPurpose) error
+	// UseLinkToken marks the unused, unexpired token with hash and purpose
+	// used at now, atomically, and returns it; ErrNotFound when there is
+	// no such usable token.
+	UseLinkToken(ctx context.Context, hash string, purpose LinkPurpose, now time.Time) (*LinkToken, error)
+	// LinkToken reads a token by its hash; ErrNotFound when absent.
+	LinkToken(ctx context.Context, hash string) (*LinkToken, error)
+
 	// EnqueueMail puts m in the outbox, due at now; it commits or rolls
 	// back with the rest of the transaction.
 	EnqueueMail(ctx context.Context, m *Mail, now time.Time) error
+
+	// The second factor's writes (see Mfa).
+	mfaQueries
 }

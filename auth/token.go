@@ -41,6 +41,18 @@ type Claims struct {
 	// cookies: a cookie-borne token is accepted only with this value in
 	// the X-CSRF-Token header, which another site cannot read or forge.
 	CSRF string `json:"csrf,omitempty"`
+	// Scope is the space-separated scopes of the user's role (access
+	// tokens only), for a router's @requiresScopes.
+	Scope string `json:"scope,omitempty"`
+	// Extra are claims shaped by CLAIMS_TEMPLATE and customClaims (access
+	// tokens only): issued, never read back (see MarshalJSON).
+	Extra map[string]any `json:"-"`
+	// AMR are the methods the session's login proved (RFC 8176): "pwd",
+	// then "otp" or "recovery" after a second factor. AAL is the level
+	// they reach: aal1 with a password alone, aal2 with a second factor.
+	// A refresh carries both over from the refresh token.
+	AMR []string `json:"amr,omitempty"`
+	AAL string   `json:"aal,omitempty"`
 }
 
 // TokenConfig configures issuing and verification.
@@ -53,6 +65,9 @@ type TokenConfig struct {
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
 	Leeway     time.Duration // clock skew tolerated on exp, nbf and iat
+	// Shaper adds the scope and custom claims to access tokens (nil:
+	// none).
+	Shaper *ClaimShaper
 	// VerifiedCache bounds how many verified access tokens are remembered,
 	// so that a client's next request with the same token skips decoding
 	// and signature checking (the lifetimes are checked again every
@@ -96,6 +111,10 @@ type Tokens struct {
 // started signing with, rarely enough that forged kids cannot load the
 // database.
 const keyReloadInterval = time.Second
+
+// Sealer derives, from the signing key, the key that seals values kept in
+// the database for purpose (see Sealer).
+func (t *Tokens) Sealer(purpose string) (*Sealer, error) { return NewSealer(t.key, purpose) }
 
 // NewTokens checks cfg and returns a Tokens.
 func NewTokens(cfg TokenConfig, now func() time.Time) (*Tokens, error) {
@@ -259,6 +278,15 @@ type Issued struct {
 // in which case a random one is drawn; csrf, when not empty, binds the
 // token to a double-submit value.
 func (t *Tokens) Issue(typ TokenType, user *User, sid, jti, csrf string, fresh bool) (*Issued, error) {
+	return t.IssueAMR(typ, user, sid, jti, csrf, fresh, nil)
+}
+
+// IssueAMR is Issue for a login that proved the methods amr (nil: a
+// password alone); the token's aal follows from them.
+func (t *Tokens) IssueAMR(typ TokenType, user *User, sid, jti, csrf string, fresh bool, amr []string) (*Issued, error) {
+	if len(amr) == 0 {
+		amr = []string{AMRPassword}
+	}
 	ttl := t.cfg.AccessTTL
 	if typ == RefreshToken {
 		ttl = t.cfg.RefreshTTL
@@ -266,6 +294,14 @@ func (t *Tokens) Issue(typ TokenType, user *User, sid, jti, csrf string, fresh b
 	}
 	if jti == "" {
 		jti = NewID()
+	}
+	var scope string
+	var extra map[string]any
+	if typ == AccessToken {
+		var err error
+		if scope, extra, err = t.cfg.Shaper.extra(user); err != nil {
+			return nil, err
+		}
 	}
 	now := t.now()
 	c := &Claims{
@@ -283,6 +319,10 @@ func (t *Tokens) Issue(typ TokenType, user *User, sid, jti, csrf string, fresh b
 		Type:      typ,
 		Fresh:     fresh,
 		CSRF:      csrf,
+		Scope:     scope,
+		Extra:     extra,
+		AMR:       amr,
+		AAL:       aalOf(amr),
 	}
 	tok := jwt.NewWithClaims(t.key.method, c)
 	tok.Header["kid"] = t.key.ID

@@ -31,6 +31,18 @@ func (r recorder) SetUserDisabled(ctx context.Context, userID string, disabled b
 	return r.then(r.Queries.SetUserDisabled(ctx, userID, disabled, now), db.ChangeUser, userID)
 }
 
+func (r recorder) SetEmailVerified(ctx context.Context, userID string, now time.Time) error {
+	return r.then(r.Queries.SetEmailVerified(ctx, userID, now), db.ChangeUser, userID)
+}
+
+func (r recorder) SetEmail(ctx context.Context, userID, email string, now time.Time) error {
+	return r.then(r.Queries.SetEmail(ctx, userID, email, now), db.ChangeUser, userID)
+}
+
+func (r recorder) SetUserClaims(ctx context.Context, userID string, claims auth.RawJSON, now time.Time) error {
+	return r.then(r.Queries.SetUserClaims(ctx, userID, claims, now), db.ChangeUser, userID)
+}
+
 func (r recorder) RevokeSession(ctx context.Context, id string, now time.Time) error {
 	return r.then(r.Queries.RevokeSession(ctx, id, now), db.ChangeSession, id)
 }
@@ -62,4 +74,9 @@ func (r recorder) UpdateSession(ctx context.Context, s *auth.Session) error {
 func (r recorder) then(err error, kind db.ChangeKind, id string) error {
 	r.note(db.Change{Kind: kind, ID: id})
 	return err
+}
+
+// SetUserMfa changes what the admin step-up rule reads of the user.
+func (r recorder) SetUserMfa(ctx context.Context, userID string, enabled bool, now time.Time) error {
+	return r.then(r.Queries.SetUserMfa(ctx, userID, enabled, now), db.ChangeUser, userID)
 }

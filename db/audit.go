@@ -27,6 +27,7 @@ func (q queries) Stats(ctx context.Context, now, since time.Time) (*auth.Stats, 
 		RevokedTokens  int `db:"revoked_tokens"`
 		Logins         int `db:"logins"`
 		FailedLogins   int `db:"failed_logins"`
+		Unverified     int `db:"unverified"`
 	}
 	n, s := now.UTC(), since.UTC()
 	err := q.get(ctx, &r, `SELECT
@@ -35,13 +36,14 @@ func (q queries) Stats(ctx context.Context, now, since time.Time) (*auth.Stats, 
 		(SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?) AS active_sessions,
 		(SELECT COUNT(*) FROM revoked_tokens WHERE expires_at > ?) AS revoked_tokens,
 		(SELECT COUNT(*) FROM audit_events WHERE type = ? AND at >= ?) AS logins,
-		(SELECT COUNT(*) FROM audit_events WHERE type = ? AND at >= ?) AS failed_logins`,
+		(SELECT COUNT(*) FROM audit_events WHERE type = ? AND at >= ?) AS failed_logins,
+		(SELECT COUNT(*) FROM users WHERE email_verified_at IS NULL) AS unverified`,
 		n, n, string(auth.EventLoginSucceeded), s, string(auth.EventLoginFailed), s)
 	if err != nil {
 		return nil, fmt.Errorf("db: stats: %w", err)
 	}
 	return &auth.Stats{Users: r.Users, Admins: r.Admins, ActiveSessions: r.ActiveSessions, RevokedTokens: r.RevokedTokens,
-		LoginsLast24h: r.Logins, FailedLoginsLast24h: r.FailedLogins}, nil
+		LoginsLast24h: r.Logins, FailedLoginsLast24h: r.FailedLogins, UnverifiedUsers: r.Unverified}, nil
 }
 
 // ListAuditEvents returns one page of events, newest first.

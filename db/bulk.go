@@ -30,10 +30,10 @@ type Revocation struct {
 // It skips the service's checks (email normalization, hashing): the caller
 // gives rows as they should be stored.
 func (s *Store) BulkInsertUsers(ctx context.Context, users []auth.User) error {
-	const cols = 7
-	return s.bulkInsert(ctx, "users", `INSERT INTO users (`+userCols+`) VALUES `, cols, len(users), func(i int, args []any) []any {
+	const cols = 9
+	return s.bulkInsert(ctx, "users", `INSERT INTO users (`+insertCols+`) VALUES `, cols, len(users), func(i int, args []any) []any {
 		u := &users[i]
-		return append(args, u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt))
+		return append(args, u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt), utcPtr(u.EmailVerifiedAt), claimsArg(u.CustomClaims))
 	})
 }
 

@@ -54,7 +54,7 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 	q := queries{ext: tx, dialect: s.dialect}
 	err = q.selectAll(ctx, &rows, `UPDATE mail_outbox SET claimed_until = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM mail_outbox
-			WHERE sent_at IS NULL AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
+			WHERE sent_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
 			ORDER BY next_attempt_at, id LIMIT ?`+skip+`)
 		RETURNING id, to_addr, template, data, created_at, attempts`, n.Add(lease), n, n, limit)
 	if err != nil {
@@ -77,9 +77,10 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 }
 
 // MarkMailSent records the delivery of a claimed mail; it is never
-// claimed again.
+// claimed again. Its data (the link) is dropped: a delivered link need
+// not wait in the database for whoever reads it next.
 func (q queries) MarkMailSent(ctx context.Context, id int64, now time.Time) error {
-	if _, err := q.exec(ctx, `UPDATE mail_outbox SET sent_at = ?, claimed_until = NULL, last_error = '' WHERE id = ?`, now.UTC(), id); err != nil {
+	if _, err := q.exec(ctx, `UPDATE mail_outbox SET sent_at = ?, claimed_until = NULL, last_error = '', data = '{}' WHERE id = ?`, now.UTC(), id); err != nil {
 		return fmt.Errorf("db: mark mail sent: %w", err)
 	}
 	return nil
@@ -95,13 +96,24 @@ func (q queries) MarkMailFailed(ctx context.Context, id int64, next time.Time, r
 	return nil
 }
 
+// AbandonMail gives up a claimed mail: it stays in the outbox with why,
+// for the operator, without its data (the link), and is never claimed
+// again.
+func (q queries) AbandonMail(ctx context.Context, id int64, now time.Time, reason string) error {
+	if _, err := q.exec(ctx, `UPDATE mail_outbox SET abandoned_at = ?, claimed_until = NULL, last_error = ?, data = '{}' WHERE id = ?`,
+		now.UTC(), reason, id); err != nil {
+		return fmt.Errorf("db: abandon mail: %w", err)
+	}
+	return nil
+}
+
 // PruneMail deletes mails sent before before, in batches, and returns how
 // many it deleted. Unsent mail is never pruned.
 func (q queries) PruneMail(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for {
-		res, err := q.exec(ctx, `DELETE FROM mail_outbox WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_at < ? LIMIT ?)`,
-			before.UTC(), pruneBatch)
+		res, err := q.exec(ctx, `DELETE FROM mail_outbox WHERE id IN (SELECT id FROM mail_outbox WHERE (sent_at IS NOT NULL AND sent_at < ?) OR abandoned_at < ? LIMIT ?)`,
+			before.UTC(), before.UTC(), pruneBatch)
 		if err != nil {
 			return total, fmt.Errorf("db: prune mail: %w", err)
 		}
@@ -127,7 +139,7 @@ func (q queries) MailStats(ctx context.Context) (auth.MailStats, error) {
 	}
 	err := q.get(ctx, &r, `SELECT COUNT(*) AS queued,
 		COALESCE(SUM(CASE WHEN last_error <> '' THEN 1 ELSE 0 END), 0) AS retrying
-		FROM mail_outbox WHERE sent_at IS NULL`)
+		FROM mail_outbox WHERE sent_at IS NULL AND abandoned_at IS NULL`)
 	if err != nil {
 		return auth.MailStats{}, fmt.Errorf("db: mail stats: %w", err)
 	}
@@ -135,7 +147,7 @@ func (q queries) MailStats(ctx context.Context) (auth.MailStats, error) {
 	// A plain column rather than MIN(), so that SQLite's driver knows it
 	// is a timestamp.
 	var oldest time.Time
-	err = q.get(ctx, &oldest, `SELECT created_at FROM mail_outbox WHERE sent_at IS NULL ORDER BY created_at LIMIT 1`)
+	err = q.get(ctx, &oldest, `SELECT created_at FROM mail_outbox WHERE sent_at IS NULL AND abandoned_at IS NULL ORDER BY created_at LIMIT 1`)
 	switch {
 	case err == nil:
 		st.OldestQueued = oldest.UTC()

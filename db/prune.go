@@ -14,6 +14,9 @@ const pruneBatch = 1000
 // audit trail and for "why was I logged out" questions) before deletion.
 const revokedSessionRetention = 24 * time.Hour
 
+// linkTokenRetention keeps a mailed link's row a day past its expiry.
+const linkTokenRetention = 24 * time.Hour
+
 // Prune deletes expired revocations and throttles, expired sessions,
 // sessions ended more than a day ago and audit events older than
 // auditBefore, in batches. A missing session counts as ended, so
@@ -28,6 +31,11 @@ func (q queries) Prune(ctx context.Context, now, auditBefore time.Time) (int64, 
 		{"throttles", `DELETE FROM throttles WHERE key IN (SELECT key FROM throttles WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
 		{"sessions", `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= ? OR revoked_at <= ? LIMIT ?)`,
 			[]any{n, n.Add(-revokedSessionRetention), pruneBatch}},
+		// Used and expired links are kept a day, so that a replayed link
+		// is audited as a replay rather than an unknown token.
+		{"link tokens", `DELETE FROM link_tokens WHERE token_hash IN (SELECT token_hash FROM link_tokens WHERE expires_at <= ? LIMIT ?)`,
+			[]any{n.Add(-linkTokenRetention), pruneBatch}},
+		{"mfa challenges", `DELETE FROM mfa_challenges WHERE id IN (SELECT id FROM mfa_challenges WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
 	}
 	if !auditBefore.IsZero() {
 		steps = append(steps, struct {

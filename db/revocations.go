@@ -32,7 +32,7 @@ type tokenStateRow struct {
 func (q queries) TokenState(ctx context.Context, userID, sessionID, jti string, now time.Time) (*auth.TokenState, error) {
 	var r tokenStateRow
 	n := now.UTC()
-	err := q.get(ctx, &r, `SELECT u.id, u.email, u.password_hash, u.role, u.created_at, u.updated_at, u.disabled_at,
+	err := q.get(ctx, &r, `SELECT `+prefixed("u.", userCols)+`,
 		NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = ? AND s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS session_ended,
 		EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = ? AND r.expires_at > ?) AS token_revoked
 		FROM users u WHERE u.id = ?`, sessionID, n, jti, n, userID)

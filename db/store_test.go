@@ -311,6 +311,9 @@ func TestStatsAndPrune(t *testing.T) {
 		if err := s.SetUserRole(ctx, b.ID, auth.RoleAdmin, now); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.SetEmailVerified(ctx, b.ID, now); err != nil { // a stays unverified
+			t.Fatal(err)
+		}
 		newSession(t, s, a.ID, now.Add(time.Hour))                                                               // active
 		newSession(t, s, a.ID, now.Add(-time.Second))                                                            // expired: pruned
 		recent := newSession(t, s, b.ID, now.Add(time.Hour))                                                     // revoked an hour ago: kept
@@ -340,7 +343,7 @@ func TestStatsAndPrune(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := auth.Stats{Users: 2, Admins: 1, ActiveSessions: 1, RevokedTokens: 1, LoginsLast24h: 2, FailedLoginsLast24h: 1}
+		want := auth.Stats{Users: 2, Admins: 1, ActiveSessions: 1, RevokedTokens: 1, LoginsLast24h: 2, FailedLoginsLast24h: 1, UnverifiedUsers: 1}
 		if *st != want {
 			t.Fatalf("Stats = %+v, want %+v", *st, want)
 		}

@@ -11,12 +11,17 @@ import (
 
 var errNotFound = auth.ErrNotFound
 
-const userCols = `id, email, password_hash, role, created_at, updated_at, disabled_at`
+// userCols are read; insertCols are written by CreateUser: a new account
+// has no second factor yet.
+const (
+	insertCols = `id, email, password_hash, role, created_at, updated_at, disabled_at, email_verified_at, custom_claims`
+	userCols   = insertCols + `, mfa_enabled_at`
+)
 
 // CreateUser inserts u.
 func (q queries) CreateUser(ctx context.Context, u *auth.User) error {
-	_, err := q.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt))
+	_, err := q.exec(ctx, `INSERT INTO users (`+insertCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.PasswordHash, string(u.Role), u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt), utcPtr(u.EmailVerifiedAt), claimsArg(u.CustomClaims))
 	if isUniqueViolation(err) {
 		return auth.ErrDuplicateEmail
 	}
@@ -31,6 +36,18 @@ func (q queries) UserByID(ctx context.Context, id string) (*auth.User, error) {
 	var u auth.User
 	if err := q.get(ctx, &u, `SELECT `+userCols+` FROM users WHERE id = ?`, id); err != nil {
 		return nil, notFound(err, "user by id")
+	}
+	return utcUser(&u), nil
+}
+
+// UserForUpdate reads a user and, inside a Tx on PostgreSQL, locks the
+// row until the Tx ends, so that use cases changing a user's links or
+// address one after the other never interleave. SQLite's single writer
+// already serialises them.
+func (q queries) UserForUpdate(ctx context.Context, id string) (*auth.User, error) {
+	var u auth.User
+	if err := q.get(ctx, &u, `SELECT `+userCols+` FROM users WHERE id = ?`+q.forUpdate(), id); err != nil {
+		return nil, notFound(err, "user for update")
 	}
 	return utcUser(&u), nil
 }
@@ -103,11 +120,44 @@ func (q queries) ListUsers(ctx context.Context, page auth.UserPage) ([]auth.User
 	return users, nil
 }
 
+// SetEmailVerified marks a user's address verified at now; a second call
+// keeps the first time.
+func (q queries) SetEmailVerified(ctx context.Context, userID string, now time.Time) error {
+	return q.updateOne(ctx, "set email verified",
+		`UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?), updated_at = ? WHERE id = ?`, now.UTC(), now.UTC(), userID)
+}
+
+// SetEmail switches a user to a new, verified address; ErrDuplicateEmail
+// when another account holds it.
+func (q queries) SetEmail(ctx context.Context, userID, email string, now time.Time) error {
+	err := q.updateOne(ctx, "set email", `UPDATE users SET email = ?, email_verified_at = ?, updated_at = ? WHERE id = ?`,
+		email, now.UTC(), now.UTC(), userID)
+	if isUniqueViolation(err) {
+		return auth.ErrDuplicateEmail
+	}
+	return err
+}
+
+// SetUserClaims replaces a user's custom claims (nil clears them).
+func (q queries) SetUserClaims(ctx context.Context, userID string, claims auth.RawJSON, now time.Time) error {
+	return q.updateOne(ctx, "set claims", `UPDATE users SET custom_claims = ?, updated_at = ? WHERE id = ?`, claimsArg(claims), now.UTC(), userID)
+}
+
+// claimsArg stores custom claims as text, or NULL when there are none.
+func claimsArg(c auth.RawJSON) any {
+	if len(c) == 0 {
+		return nil
+	}
+	return string(c)
+}
+
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func utcUser(u *auth.User) *auth.User {
 	u.CreatedAt, u.UpdatedAt, u.DisabledAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.DisabledAt)
+	u.EmailVerifiedAt = utcPtr(u.EmailVerifiedAt)
+	u.MfaEnabledAt = utcPtr(u.MfaEnabledAt)
 	return u
 }

@@ -8,8 +8,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { CombinedGraphQLErrors, gql } from '@apollo/client';
 
-import { makeClient } from './lib/apollo.mjs';
+import { logInWithSecondFactor, makeClient } from './lib/apollo.mjs';
 import { startServer } from './lib/server.mjs';
+import { nextTotp, totp } from './lib/totp.mjs';
 
 const TTL_SECONDS = 2;
 // Short-lived access tokens, with no leeway on exp, so that a test can
@@ -96,6 +97,62 @@ async function sessionFlow(c, email, { mode }) {
   return me;
 }
 
+const ENROLL = gql`mutation EnrollTotp { enrollTotp { secret } }`;
+const CONFIRM = gql`mutation ConfirmTotp($c: String!) { confirmTotp(code: $c) }`;
+const REMAINING = gql`query Remaining { recoveryCodesRemaining }`;
+
+/**
+ * The second factor through Apollo Client, in either mode: enroll, log
+ * out, then logInWithSecondFactor: mfaRequired, a wrong code asked again,
+ * the right one opening an aal2 session (the @mfa field answers).
+ */
+async function secondFactorFlow(c, email, { mode, srv }) {
+  const { client } = c;
+  const password = 'correct horse battery';
+  const keep = (p) => { if (mode === 'headers' && p.accessToken) c.setTokens(p); };
+  keep((await client.mutate({ mutation: REGISTER, variables: { i: { email, password } } })).data.register);
+  // enrollTotp is @verified: the operator vouches for the address here.
+  await srv.cli('user', 'verify', '--email', email);
+  const { secret } = (await client.mutate({ mutation: ENROLL })).data.enrollTotp;
+  const first = totp(secret);
+  const codes = (await client.mutate({ mutation: CONFIRM, variables: { c: first } })).data.confirmTotp;
+  assert.equal(codes.length, 10);
+  const needsFactor = await failure(client.query({ query: REMAINING })); // this session is aal1
+  assert.equal(needsFactor.code, 'MFA_REQUIRED');
+  await client.mutate({ mutation: LOGOUT });
+  c.setTokens({ accessToken: null, refreshToken: null });
+
+  const asked = [];
+  const payload = await logInWithSecondFactor(client, { email, password }, {
+    onPayload: keep,
+    askCode: async ({ attempt, error }) => {
+      asked.push([attempt, error?.code ?? null, error?.field ?? null]);
+      if (mode === 'cookies') {
+        const names = c.store.getCookiesSync(c.url).map((k) => k.key);
+        assert.ok(!names.includes('gqlauth_access'), 'the first step set a session cookie');
+      }
+      return attempt === 1 ? first : nextTotp(secret); // the enrolling code again: used
+    },
+  });
+  assert.deepEqual(asked, [[1, null, null], [2, 'BAD_USER_INPUT', 'code']]);
+  assert.equal(payload.mfaRequired, false);
+  assert.equal(payload.user.email, email);
+  assert.equal(payload.fresh, true);
+  if (mode === 'headers') {
+    const claims = JSON.parse(Buffer.from(payload.accessToken.split('.')[1], 'base64url'));
+    assert.deepEqual([claims.amr, claims.aal], [['pwd', 'otp'], 'aal2']);
+  }
+  assert.equal((await client.query({ query: REMAINING })).data.recoveryCodesRemaining, 10);
+
+  // A recovery code works the same way; a used one, asked again, fails.
+  await client.mutate({ mutation: LOGOUT });
+  c.setTokens({ accessToken: null, refreshToken: null });
+  await logInWithSecondFactor(client, { email, password }, { onPayload: keep, askCode: async () => codes[0] });
+  assert.equal((await client.query({ query: REMAINING })).data.recoveryCodesRemaining, 9);
+  const reused = await failure(logInWithSecondFactor(client, { email, password }, { maxTries: 1, askCode: async () => codes[0] }));
+  assert.deepEqual([reused.code, reused.field], ['BAD_USER_INPUT', 'code']);
+}
+
 describe('Apollo Client against gqlauth', () => {
   describe('bearer headers', () => {
     let srv;
@@ -109,6 +166,11 @@ describe('Apollo Client against gqlauth', () => {
       c.setTokens({ accessToken: null, refreshToken: null });
       const ext = await failure(c.client.query({ query: ME }));
       assert.deepEqual([ext.code, ext.reason], ['UNAUTHENTICATED', 'TOKEN_MISSING']);
+    });
+
+    test('a login with a second factor: mfaRequired, then verifyMfa', async () => {
+      const c = makeClient(srv.graphqlURL, 'headers');
+      await secondFactorFlow(c, 'apollo-mfa-headers@example.com', { mode: 'headers', srv });
     });
 
     test('an expired token with a revoked session is not retried in a loop', async () => {
@@ -138,6 +200,11 @@ describe('Apollo Client against gqlauth', () => {
       await sessionFlow(c, 'apollo-cookies@example.com', { mode: 'cookies' });
       const names = c.store.getCookiesSync(srv.graphqlURL).map((k) => k.key);
       assert.deepEqual(names, [], 'logout left cookies in the jar');
+    });
+
+    test('a login with a second factor: mfaRequired, then verifyMfa', async () => {
+      const c = makeClient(srv.graphqlURL, 'cookies');
+      await secondFactorFlow(c, 'apollo-mfa-cookies@example.com', { mode: 'cookies', srv });
     });
 
     test('a cookie request without the CSRF header is refused with CSRF_FAILED', async () => {

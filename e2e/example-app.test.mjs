@@ -1,13 +1,14 @@
 // The example app (examples/react-apollo) page by page, in headless
 // Chromium against the real server in cookie mode: sign-up and sign-in
-// with their typed errors, the account page's sessions, and the admin page
-// with its "confirm your password" flow. Screenshots go to e2e/artifacts/.
+// with their typed errors, the account page's sessions and two-factor
+// authentication, and the admin page with its "confirm your password" flow. Screenshots go to e2e/artifacts/.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { errorCodes, gql, register } from './lib/gql.mjs';
 import { artifacts, startExampleApp } from './lib/exampleapp.mjs';
+import { nextTotp, totp } from './lib/totp.mjs';
 
 const PASSWORD = 'correct horse battery';
 // A few failed logins per account, so that RATE_LIMITED comes quickly.
@@ -293,6 +294,91 @@ describe('example app', () => {
       await nav(page).getByRole('link', { name: 'Account' }).click();
       await page.getByTestId('current-session').waitFor();
       assert.equal(await page.getByTestId('session-row').count(), 1);
+
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('two-factor: enroll with the QR code, sign in with a code and with a recovery code', async () => {
+    const email = 'two-factor@example.com';
+    await register(srv.graphqlURL, email, PASSWORD);
+    await srv.cli('user', 'verify', '--email', email); // enrollTotp is @verified
+    const { context, page, pageErrors } = await app.openPage();
+    const twoFactor = page.getByTestId('two-factor');
+    try {
+      await signIn(page, email);
+      await nav(page).getByRole('link', { name: 'Account' }).click();
+      await twoFactor.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+
+      // The QR code is an SVG image the browser draws; the key is beside it.
+      const qr = page.getByTestId('totp-qr');
+      await qr.waitFor();
+      assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR code did not render');
+      const secret = await page.getByTestId('totp-secret').textContent();
+      assert.match(secret, /^[A-Z2-7]{32}$/);
+      await shot(page, 'two-factor-enroll');
+
+      // A wrong code is told beside the field; the right one turns it on
+      // and shows ten recovery codes once.
+      await twoFactor.getByLabel('Code from your app').fill(totp(secret, Date.now() - 10 * 60_000));
+      await twoFactor.getByRole('button', { name: 'Turn on' }).click();
+      await page.getByTestId('totp-error').filter({ hasText: 'The code is wrong or has expired.' }).waitFor();
+      const first = totp(secret);
+      await twoFactor.getByLabel('Code from your app').fill(first);
+      await twoFactor.getByRole('button', { name: 'Turn on' }).click();
+      const list = page.getByTestId('recovery-codes');
+      await list.waitFor();
+      const codes = await list.locator('li').allTextContents();
+      assert.equal(codes.length, 10);
+      for (const c of codes) assert.match(c, /^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
+      await shot(page, 'two-factor-recovery-codes');
+      await twoFactor.getByRole('button', { name: 'I have saved them' }).click();
+      await page.getByTestId('mfa-status').filter({ hasText: /^On\./ }).waitFor();
+
+      // Sign out; the password alone now leads to the code step, and no
+      // session cookie is set until the code is right.
+      await nav(page).getByRole('button', { name: 'Log out' }).click();
+      await submitAuthForm(page, '/login', email, PASSWORD, 'Log in');
+      const step = page.getByTestId('mfa-step');
+      await step.waitFor();
+      assert.deepEqual((await context.cookies()).filter((c) => c.name === 'gqlauth_access'), []);
+      await step.getByLabel('Authentication code').fill(first); // the code that turned it on: used
+      await step.getByRole('button', { name: 'Verify' }).click();
+      await page.getByTestId('code-error').filter({ hasText: 'This code has already been used' }).waitFor();
+      await shot(page, 'two-factor-code-step');
+      await step.getByLabel('Authentication code').fill(nextTotp(secret));
+      await step.getByRole('button', { name: 'Verify' }).click();
+      await page.getByTestId('me-email').filter({ hasText: email }).waitFor();
+
+      // Signed in with the factor: the account page counts the codes left.
+      await nav(page).getByRole('link', { name: 'Account' }).click();
+      await page.getByTestId('codes-left').filter({ hasText: '10 recovery codes left.' }).waitFor();
+
+      // With a recovery code, once.
+      await nav(page).getByRole('button', { name: 'Log out' }).click();
+      await submitAuthForm(page, '/login', email, PASSWORD, 'Log in');
+      await step.getByLabel('Authentication code').fill(codes[0].toUpperCase());
+      await step.getByRole('button', { name: 'Verify' }).click();
+      await page.getByTestId('me-email').filter({ hasText: email }).waitFor();
+      await nav(page).getByRole('link', { name: 'Account' }).click();
+      await page.getByTestId('codes-left').filter({ hasText: '9 recovery codes left.' }).waitFor();
+      await nav(page).getByRole('button', { name: 'Log out' }).click();
+      await submitAuthForm(page, '/login', email, PASSWORD, 'Log in');
+      await step.getByLabel('Authentication code').fill(codes[0]);
+      await step.getByRole('button', { name: 'Verify' }).click();
+      await page.getByTestId('code-error').filter({ hasText: 'The code is wrong or has expired.' }).waitFor();
+      await step.getByLabel('Authentication code').fill(codes[1]);
+      await step.getByRole('button', { name: 'Verify' }).click();
+      await page.getByTestId('me-email').filter({ hasText: email }).waitFor();
+
+      // Turning it off takes a code (a recovery code here).
+      await nav(page).getByRole('link', { name: 'Account' }).click();
+      await twoFactor.getByRole('button', { name: 'Turn off' }).click();
+      await twoFactor.getByLabel('A code to turn it off').fill(codes[2]);
+      await twoFactor.getByRole('button', { name: 'Turn off' }).click();
+      await page.getByTestId('mfa-status').filter({ hasText: /^Off\./ }).waitFor();
 
       assert.deepEqual(pageErrors, []);
     } finally {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 
 	"github.com/gqlauth/gqlauth/auth"
@@ -12,13 +13,24 @@ import (
 // that the auth package knows nothing of GraphQL.
 
 func user(u *auth.User) *model.User {
-	return &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt, Disabled: u.Disabled()}
+	m := &model.User{ID: u.ID, Email: u.Email, Role: model.Role(u.Role), CreatedAt: u.CreatedAt, Disabled: u.Disabled(),
+		EmailVerified: u.EmailVerified(), MfaEnabled: u.MfaEnabled()}
+	if len(u.CustomClaims) > 0 {
+		var c any
+		if json.Unmarshal(u.CustomClaims, &c) == nil { // written by SetClaims as valid JSON
+			m.CustomClaims = c
+		}
+	}
+	return m
 }
 
 // authPayload hands an issued token pair to the client: through the
 // request's token carrier (cookies in cookie mode), and in the body unless
 // tokens travel only in cookies.
 func authPayload(ctx context.Context, r *auth.AuthResult) *model.AuthPayload {
+	if r.MfaToken != "" { // a login's first step: no tokens, no cookies
+		return &model.AuthPayload{TokenType: "Bearer", User: user(r.User), MfaRequired: true, MfaToken: &r.MfaToken}
+	}
 	tt := auth.TokenCarrierFrom(ctx)
 	tt.Deliver(r)
 	exp := r.Access.Claims.ExpiresAt.Sub(r.Access.Claims.IssuedAt.Time)
@@ -63,7 +75,7 @@ func sessions(ss []auth.SessionView) []model.Session {
 func adminStats(s *auth.Stats) *model.AdminStats {
 	return &model.AdminStats{
 		Users: s.Users, Admins: s.Admins, ActiveSessions: s.ActiveSessions, RevokedTokens: s.RevokedTokens,
-		LoginsLast24h: s.LoginsLast24h, FailedLoginsLast24h: s.FailedLoginsLast24h,
+		LoginsLast24h: s.LoginsLast24h, FailedLoginsLast24h: s.FailedLoginsLast24h, UnverifiedUsers: s.UnverifiedUsers,
 	}
 }
 

@@ -29,7 +29,14 @@ var DefaultLimits = Limits{MaxDepth: 12, MaxAliases: 30, MaxComplexity: 500, Max
 // credentialMutations are the fields that check or issue credentials. One
 // request may run at most one of them, so that aliases or several fields
 // cannot multiply guesses behind one rate-limit check.
-var credentialMutations = map[string]bool{"login": true, "register": true, "refresh": true, "changePassword": true}
+var credentialMutations = map[string]bool{
+	"login": true, "register": true, "refresh": true, "changePassword": true,
+	// The email lifecycle: each mails a link, spends one, or hashes.
+	"sendVerificationEmail": true, "verifyEmail": true, "requestPasswordReset": true,
+	"resetPassword": true, "requestEmailChange": true, "confirmEmailChange": true,
+	// The second factor: each checks a code.
+	"verifyMfa": true, "confirmTotp": true, "regenerateRecoveryCodes": true, "disableTotp": true,
+}
 
 // credentialCost is the complexity of a credential mutation: each hashes a
 // password or signs tokens.
@@ -66,4 +73,14 @@ func priceCredentialMutations(c *ComplexityRoot) {
 	c.Mutation.Register = func(child int, _ model.RegisterInput) int { return credentialCost + child }
 	c.Mutation.Refresh = func(child int, _ *string) int { return credentialCost + child }
 	c.Mutation.ChangePassword = func(child int, _, _ string) int { return credentialCost + child }
+	c.Mutation.SendVerificationEmail = func(child int) int { return credentialCost + child }
+	c.Mutation.VerifyEmail = func(child int, _ string) int { return credentialCost + child }
+	c.Mutation.RequestPasswordReset = func(child int, _ string) int { return credentialCost + child }
+	c.Mutation.ResetPassword = func(child int, _, _ string) int { return credentialCost + child }
+	c.Mutation.RequestEmailChange = func(child int, _ string) int { return credentialCost + child }
+	c.Mutation.ConfirmEmailChange = func(child int, _ string) int { return credentialCost + child }
+	c.Mutation.VerifyMfa = func(child int, _, _ string) int { return credentialCost + child }
+	c.Mutation.ConfirmTotp = func(child int, _ string) int { return credentialCost + child }
+	c.Mutation.RegenerateRecoveryCodes = func(child int, _ string) int { return credentialCost + child }
+	c.Mutation.DisableTotp = func(child int, _ string) int { return credentialCost + child }
 }

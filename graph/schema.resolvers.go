@@ -83,6 +83,58 @@ func (r *mutationResolver) RevokeUserSessions(ctx context.Context, userID string
 	return r.Auth.Admin.RevokeSessions(ctx, userID)
 }
 
+func (r *mutationResolver) SetUserClaims(ctx context.Context, userID string, claims any) (*model.User, error) {
+	u, err := r.Auth.Admin.SetClaims(ctx, userID, claims)
+	if err != nil {
+		return nil, err
+	}
+	return user(u), nil
+}
+
+func (r *mutationResolver) SendVerificationEmail(ctx context.Context) (bool, error) {
+	return r.Auth.Verification.Send(ctx)
+}
+
+func (r *mutationResolver) VerifyEmail(ctx context.Context, token string) (*model.User, error) {
+	u, err := r.Auth.Verification.Verify(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return user(u), nil
+}
+
+func (r *mutationResolver) RequestPasswordReset(ctx context.Context, email string) (bool, error) {
+	if err := r.Auth.Recovery.RequestReset(ctx, email); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (r *mutationResolver) ResetPassword(ctx context.Context, token string, newPassword string) (bool, error) {
+	if err := r.Auth.Recovery.Reset(ctx, token, newPassword); err != nil {
+		return false, err
+	}
+	// Every session of the user has ended, this browser's included.
+	auth.TokenCarrierFrom(ctx).Clear()
+	return true, nil
+}
+
+func (r *mutationResolver) RequestEmailChange(ctx context.Context, newEmail string) (bool, error) {
+	if err := r.Auth.EmailChange.Request(ctx, newEmail); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (r *mutationResolver) ConfirmEmailChange(ctx context.Context, token string) (*model.User, error) {
+	u, err := r.Auth.EmailChange.Confirm(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	auth.TokenCarrierFrom(ctx).Clear()
+	return user(u), nil
+}
+
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	u, err := r.Auth.Accounts.Me(ctx)
 	if err != nil {

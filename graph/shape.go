@@ -43,7 +43,7 @@ func (l shapeLimits) MutateOperationContext(ctx context.Context, oc *graphql.Ope
 	case l.MaxAliases > 0 && s.aliases > l.MaxAliases:
 		return limitError(auth.CodeTooManyAliases, "aliases", s.aliases, l.MaxAliases)
 	case s.credentialOps > 1:
-		return limitError(auth.CodeTooManyCredentialOps, "credential mutations (login, register, refresh, changePassword) per request", s.credentialOps, 1)
+		return limitError(auth.CodeTooManyCredentialOps, "credential mutations (login, register, refresh, changePassword, the email links) per request", s.credentialOps, 1)
 	case l.MaxComplexity > 0 && s.complexity > l.MaxComplexity:
 		return limitError(auth.CodeComplexityLimitExceeded, "complexity", s.complexity, l.MaxComplexity)
 	}

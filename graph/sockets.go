@@ -616,7 +616,7 @@ func holdRole(ctx context.Context, argRole auth.Role) {
 	if sk == nil || subscriptionFrom(ctx) == nil {
 		return
 	}
-	role, _ := fieldGuards(ctx)
+	role := fieldGuards(ctx).role
 	if role == "" {
 		role = argRole
 	}

@@ -122,14 +122,14 @@ func TestSMTPDelivery(t *testing.T) {
 	}
 }
 
-// TestSMTPRefusedThenAccepted: a server answering 451 and then 554 makes
-// the sender back off and retry (the mail stays queued, counted as
+// TestSMTPRefusedThenAccepted: a server answering 451 and then 452 (both
+// temporary) makes the sender back off and retry (the mail stays queued, counted as
 // retrying); once the server accepts, the mail is delivered exactly once.
 func TestSMTPRefusedThenAccepted(t *testing.T) {
 	srv := mailtest.Start(t)
 	srv.Refuse = []error{
 		&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"},
-		&smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 3, 0}, Message: "transaction failed"},
+		&smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "insufficient system storage"},
 	}
 	f := newFixture(t, smtpTransport(t, srv))
 	f.enqueue(t, "ada@example.com")
@@ -269,4 +269,125 @@ func TestSenderStops(t *testing.T) {
 	go func() { f.sender.Run(c); close(done) }()
 	cancel()
 	<-done
+}
+
+// TestSMTPPermanentRefusalGivesUp: a 550 5.1.1 to one recipient and a
+// 552 5.3.4 to one message are refusals of that mail for good: each is
+// tried once, given up (logged with the reply, counted, no longer queued,
+// never claimed again), and mail to other recipients still goes out. A
+// 554 5.7.1 (relaying denied: the relay's configuration, the same for
+// every mail) is retried, so that waiting mail goes out once it is fixed.
+func TestSMTPPermanentRefusalGivesUp(t *testing.T) {
+	srv := mailtest.Start(t)
+	srv.RefuseRcpt = map[string]error{
+		"nobody@example.com":  &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"},
+		"relayed@example.com": &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "relay access denied"},
+	}
+	f := newFixture(t, smtpTransport(t, srv))
+	f.enqueue(t, "nobody@example.com")
+	f.enqueue(t, "ada@example.com")
+	if n := f.sender.Drain(ctx); n != 1 {
+		t.Fatalf("delivered %d, want 1 (ada's); log:\n%s", n, f.log)
+	}
+	srv.Refuse = []error{&smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "message too big"}}
+	f.enqueue(t, "bob@example.com")
+	f.enqueue(t, "relayed@example.com")
+	if n := f.sender.Drain(ctx); n != 0 {
+		t.Fatalf("delivered %d of refused mail", n)
+	}
+	for range 3 {
+		f.clock.Add(time.Hour)
+		f.sender.Drain(ctx)
+	}
+	st := f.sender.Stats()
+	if st.Abandoned != 2 || st.Sent != 1 || st.Queued != 1 {
+		t.Fatalf("stats %+v, want 2 given up, 1 sent, 1 (relay-denied) still queued", st)
+	}
+	if st.Failed != 2+4 {
+		t.Fatalf("%d failed attempts, want 2 given up at once and 4 relay refusals retried", st.Failed)
+	}
+	if got := len(srv.Messages()); got != 1 || srv.DataCommands() != 2 {
+		t.Fatalf("%d messages in %d DATA commands, want 1 in 2 (no retry of a refused message)", got, srv.DataCommands())
+	}
+	if !strings.Contains(f.log.String(), "given up") || !strings.Contains(f.log.String(), "550") {
+		t.Fatalf("the give-up is not logged with the reply:\n%s", f.log)
+	}
+	// The relay is fixed: the waiting mail goes out.
+	srv.RefuseRcpt = nil
+	f.clock.Add(time.Hour)
+	if n := f.sender.Drain(ctx); n != 1 {
+		t.Fatalf("delivered %d once the relay accepts", n)
+	}
+}
+
+// TestSenderGivesUpOldMail: with the server down, a mail is retried until
+// it is MaxAge old (its links are dead by then), then given up; a
+// younger mail still goes out when the server returns.
+func TestSenderGivesUpOldMail(t *testing.T) {
+	srv := mailtest.Start(t)
+	f := newFixture(t, smtpTransport(t, srv))
+	f.sender.MaxAge = map[string]time.Duration{auth.MailVerifyEmail: time.Hour}
+	srv.Stop()
+	f.enqueue(t, "old@example.com")
+	f.sender.Drain(ctx)
+	f.clock.Add(50 * time.Minute)
+	f.enqueue(t, "young@example.com")
+	f.sender.Drain(ctx)
+	if st := f.sender.Stats(); st.Abandoned != 0 || st.Queued != 2 {
+		t.Fatalf("before MaxAge: %+v", st)
+	}
+	f.clock.Add(10 * time.Minute)
+	f.sender.Drain(ctx)
+	if st := f.sender.Stats(); st.Abandoned != 1 || st.Queued != 1 {
+		t.Fatalf("at MaxAge: %+v, want the old mail given up and the young one queued", st)
+	}
+	srv.Restart()
+	f.clock.Add(time.Minute)
+	if n := f.sender.Drain(ctx); n != 1 {
+		t.Fatalf("delivered %d after the server came back", n)
+	}
+	if msgs := srv.Messages(); len(msgs) != 1 || msgs[0].To != "young@example.com" {
+		t.Fatalf("received %+v, want only young@", msgs)
+	}
+}
+
+// TestSealedLinksOpenedOnlyWithTheirKey: a link sealed by the use cases is
+// opened by the sender and delivered in clear; one sealed under another
+// signing key (rotated since) cannot be opened and is given up, not sent
+// broken.
+func TestSealedLinksOpenedOnlyWithTheirKey(t *testing.T) {
+	sealer := func(secret string) *auth.Sealer {
+		k, err := auth.NewHMACKey([]byte(strings.Repeat(secret, 32)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := auth.NewSealer(k, "mail outbox")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	mine, other := sealer("a"), sealer("b")
+	srv := mailtest.Start(t)
+	f := newFixture(t, smtpTransport(t, srv))
+	f.sender.Sealer = mine
+	for _, s := range []*auth.Sealer{mine, other} {
+		sealed, err := s.Seal(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &auth.Mail{To: "ada@example.com", Template: auth.MailVerifyEmail, Data: map[string]string{"Link": sealed, "Email": "ada@example.com"}}
+		if err := f.store.Tx(ctx, func(q auth.Queries) error { return q.EnqueueMail(ctx, m, f.clock.Now()) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.sender.Drain(ctx); n != 1 {
+		t.Fatalf("delivered %d, want 1", n)
+	}
+	if p := mailtest.Parse(t, srv.Messages()[0].Data); !strings.Contains(p.Text, link) || strings.Contains(p.Text, "sealed:") {
+		t.Fatalf("the delivered mail does not carry the opened link:\n%s", p.Text)
+	}
+	if st := f.sender.Stats(); st.Abandoned != 1 || st.Queued != 0 {
+		t.Fatalf("stats %+v, want the foreign-sealed mail given up", st)
+	}
 }

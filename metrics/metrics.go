@@ -154,8 +154,9 @@ type MailStats struct {
 	Queued, Retrying int
 	// OldestAge is how long the oldest unsent mail has waited.
 	OldestAge time.Duration
-	// Sent and Failed count deliveries and failed attempts.
-	Sent, Failed uint64
+	// Sent and Failed count deliveries and failed attempts; Abandoned,
+	// mails given up.
+	Sent, Failed, Abandoned uint64
 }
 
 // ObserveMail exports the outbox: mail waiting (a rising oldest age means
@@ -172,6 +173,7 @@ func (m *Metrics) ObserveMail(read func() MailStats) {
 		gauge("gqlauth_mail_retrying", "Queued mails whose last delivery attempt failed.", func(s MailStats) float64 { return float64(s.Retrying) }),
 		gauge("gqlauth_mail_oldest_queued_seconds", "How long the oldest unsent mail has waited.", func(s MailStats) float64 { return s.OldestAge.Seconds() }),
 		counter("gqlauth_mail_sent_total", "Mails delivered by this process.", func(s MailStats) uint64 { return s.Sent }),
-		counter("gqlauth_mail_failed_total", "Failed delivery attempts by this process (each is retried).", func(s MailStats) uint64 { return s.Failed }),
+		counter("gqlauth_mail_failed_total", "Failed delivery attempts by this process (retried unless given up).", func(s MailStats) uint64 { return s.Failed }),
+		counter("gqlauth_mail_abandoned_total", "Mails this process gave up: refused for good by the SMTP server, or older than their links.", func(s MailStats) uint64 { return s.Abandoned }),
 	)
 }

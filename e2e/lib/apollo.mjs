@@ -11,7 +11,7 @@
 // In both, an error link answers UNAUTHENTICATED/TOKEN_EXPIRED, and only
 // that reason, with one refresh shared by every operation that failed
 // meanwhile (single flight), then retries the operation once.
-import { ApolloClient, ApolloLink, CombinedGraphQLErrors, HttpLink, InMemoryCache } from '@apollo/client';
+import { ApolloClient, ApolloLink, CombinedGraphQLErrors, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { ErrorLink } from '@apollo/client/link/error';
 import { SetContextLink } from '@apollo/client/link/context';
 import fetchCookie from 'fetch-cookie';
@@ -77,6 +77,7 @@ function countingFetch(fetchImpl, stats) {
  *   fetch    the fetch the client uses (with the jar in cookie mode)
  *   stats    { refreshes, expired, requests: { [operationName]: n } }
  *   setTokens(payload)  headers: keep the tokens of an AuthPayload
+ *   url      graphqlURL
  */
 export function makeClient(graphqlURL, mode) {
   const stats = { refreshes: 0, expired: 0, requests: {} };
@@ -121,5 +122,46 @@ export function makeClient(graphqlURL, mode) {
     cache: new InMemoryCache(),
     defaultOptions: { query: { fetchPolicy: 'no-cache' }, watchQuery: { fetchPolicy: 'no-cache' } },
   });
-  return { client, store: mode === 'cookies' ? jar : store, csrf, fetch: baseFetch, stats, setTokens };
+  return { client, store: mode === 'cookies' ? jar : store, csrf, fetch: baseFetch, stats, setTokens, url: graphqlURL };
+}
+
+const AUTH_PAYLOAD = 'accessToken refreshToken csrfToken fresh mfaRequired mfaToken user { id email mfaEnabled }';
+const LOGIN = gql`mutation Login($i: LoginInput!) { login(input: $i) { ${AUTH_PAYLOAD} } }`;
+const VERIFY_MFA = gql`mutation VerifyMfa($t: String!, $c: String!) { verifyMfa(mfaToken: $t, code: $c) { ${AUTH_PAYLOAD} } }`;
+
+/** The extensions of a GraphQL error, or null for any other failure. */
+const extensionsOf = (e) => (CombinedGraphQLErrors.is(e) ? e.errors[0]?.extensions ?? {} : null);
+
+/**
+ * A login that handles gqlauth's second factor: `login`, and when it
+ * answers mfaRequired (the password was right; no tokens, no cookies, only
+ * an mfaToken valid 5 minutes), asks the user for a code and completes the
+ * login with verifyMfa. askCode({ attempt, error }) resolves to what the
+ * user typed (a TOTP code or a recovery code); error is the extensions of
+ * the previous wrong code (BAD_USER_INPUT, field "code"), after which the
+ * same mfaToken is still good. Any other error (RATE_LIMITED; an mfaToken
+ * expired or spent: UNAUTHENTICATED, log in again) reaches the caller, and
+ * so does the last wrong code after maxTries. Resolves to the AuthPayload
+ * that carries the session (its tokens, in header mode; cookies are set by
+ * the answer in cookie mode), after onPayload(payload) kept it.
+ */
+export async function logInWithSecondFactor(client, input, { askCode, onPayload = () => {}, maxTries = 3 }) {
+  const first = (await client.mutate({ mutation: LOGIN, variables: { i: input } })).data.login;
+  if (!first.mfaRequired) {
+    onPayload(first);
+    return first;
+  }
+  let error = null;
+  for (let attempt = 1; ; attempt++) {
+    const code = await askCode({ attempt, error });
+    try {
+      const p = (await client.mutate({ mutation: VERIFY_MFA, variables: { t: first.mfaToken, c: code } })).data.verifyMfa;
+      onPayload(p);
+      return p;
+    } catch (e) {
+      const x = extensionsOf(e);
+      if (x?.code !== 'BAD_USER_INPUT' || x.field !== 'code' || attempt >= maxTries) throw e;
+      error = x;
+    }
+  }
 }

@@ -18,6 +18,8 @@ type AdminStats struct {
 	RevokedTokens       int `json:"revokedTokens"`
 	LoginsLast24h       int `json:"loginsLast24h"`
 	FailedLoginsLast24h int `json:"failedLoginsLast24h"`
+	// Accounts whose address is not verified.
+	UnverifiedUsers int `json:"unverifiedUsers"`
 }
 
 // A security event: logins, logouts, refresh reuse, password and role changes, rate-limit refusals.
@@ -61,6 +63,10 @@ type AuthPayload struct {
 	// otherwise.
 	CsrfToken *string `json:"csrfToken,omitempty"`
 	User      *User   `json:"user"`
+	// True when the password was right and a second factor is still needed: the token fields are null and mfaToken is set.
+	MfaRequired bool `json:"mfaRequired"`
+	// A short-lived (5 min) token for verifyMfa only.
+	MfaToken *string `json:"mfaToken,omitempty"`
 }
 
 type LoginInput struct {
@@ -109,6 +115,16 @@ type SessionEvent struct {
 type Subscription struct {
 }
 
+// A new authenticator secret, shown once by enrollTotp.
+type TotpEnrollment struct {
+	// Base32 secret, for manual entry.
+	Secret string `json:"secret"`
+	// otpauth://totp/… URI (issuer = TOTP_ISSUER, default gqlauth).
+	URI string `json:"uri"`
+	// The URI as a QR code: an SVG document.
+	QRSVG string `json:"qrSvg"`
+}
+
 // An account. A federation entity: other subgraphs may reference it by id.
 type User struct {
 	ID        string    `json:"id"`
@@ -117,6 +133,12 @@ type User struct {
 	CreatedAt time.Time `json:"createdAt"`
 	// A disabled account cannot log in or refresh.
 	Disabled bool `json:"disabled"`
+	// Whether the account proved, by a mailed link, that it receives mail at its address.
+	EmailVerified bool `json:"emailVerified"`
+	// Claims an administrator set (setUserClaims), issued in the user's access tokens under CLAIMS_NAMESPACE; null when none.
+	CustomClaims any `json:"customClaims,omitempty"`
+	// Whether the account has a confirmed second factor.
+	MfaEnabled bool `json:"mfaEnabled"`
 }
 
 func (User) IsEntity() {}

@@ -38,12 +38,16 @@ type Server struct {
 	// Refuse are returned by DATA, in turn, before the server accepts
 	// (e.g. &smtp.SMTPError{Code: 451, ...}).
 	Refuse []error
+	// RefuseRcpt maps recipient addresses to the error RCPT TO answers
+	// for them, every time (e.g. 550 for a mailbox that does not exist).
+	RefuseRcpt map[string]error
 	// CutData counts DATA sessions to cut mid-message, stopping the
 	// server as if it crashed; Restart brings it back.
 	CutData int
 
 	mu       sync.Mutex
 	srv      *smtp.Server
+	l        net.Listener // closed by Stop too: Serve may not have taken it yet
 	msgs     []Received
 	arrived  chan struct{} // closed and replaced on each message
 	attempts int           // DATA commands seen
@@ -73,7 +77,7 @@ func (s *Server) start(addr string) {
 	// refuse to use it.
 	srv.AllowInsecureAuth = true
 	s.mu.Lock()
-	s.srv, s.Addr = srv, l.Addr().String()
+	s.srv, s.l, s.Addr = srv, l, l.Addr().String()
 	s.mu.Unlock()
 	go srv.Serve(l) //nolint:errcheck // ends with Close
 }
@@ -81,11 +85,12 @@ func (s *Server) start(addr string) {
 // Stop closes the listener and every session: the server is gone.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
+	srv, l := s.srv, s.l
+	s.srv, s.l = nil, nil
 	s.mu.Unlock()
 	if srv != nil {
 		srv.Close()
+		l.Close()
 	}
 }
 
@@ -169,6 +174,12 @@ func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.s.mu.Lock()
+	refuse := x.s.RefuseRcpt[to]
+	x.s.mu.Unlock()
+	if refuse != nil {
+		return refuse
+	}
 	x.to = to
 	return nil
 }

@@ -8,6 +8,7 @@ import { useState } from 'react';
 import { errorInfo, errorMessage } from './errors.js';
 import { ago, device, fullTime } from './format.js';
 import { LOGOUT, MY_SESSIONS, REVOKE_SESSION } from './operations.js';
+import TwoFactor from './TwoFactor.jsx';
 
 export default function Account({ me, onSignedOut }) {
   const { data, error, loading, refetch } = useQuery(MY_SESSIONS, { fetchPolicy: 'network-only' });
@@ -34,6 +35,8 @@ export default function Account({ me, onSignedOut }) {
     <section className="card">
       <h2>Account</h2>
       <p>Signed in as <strong>{me.email}</strong> · role {me.role}</p>
+
+      <TwoFactor me={me} />
 
       <h3>Where you are signed in</h3>
       {loading && !data ? <p>Loading…</p>

@@ -8,6 +8,7 @@ import { useApolloClient, useMutation } from '@apollo/client/react';
 import { useState } from 'react';
 
 import { errorField, errorInfo, errorMessage } from './errors.js';
+import MfaStep from './MfaStep.jsx';
 import { LOGIN, REGISTER } from './operations.js';
 import { navigate } from './router.js';
 
@@ -17,7 +18,15 @@ export default function AuthForm({ mode, route }) {
   const [register] = useMutation(REGISTER);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
+  const [mfaToken, setMfaToken] = useState(null); // the second step, while set
   const signup = mode === 'signup';
+
+  // Signed in: forget whatever the cache held and run `me` again. A deep
+  // link (#/admin while signed out) stays where it was.
+  async function signedIn() {
+    if (route === '/login' || route === '/signup') navigate('/');
+    await client.resetStore().catch(() => {});
+  }
 
   async function onSubmit(event) {
     event.preventDefault();
@@ -26,17 +35,29 @@ export default function AuthForm({ mode, route }) {
     const action = (event.nativeEvent.submitter?.value ?? mode) === 'signup' ? register : login;
     setBusy(true);
     setError(null);
+    let data;
     try {
-      await action({ variables: { input } });
+      ({ data } = await action({ variables: { input } }));
     } catch (e) {
       setError(errorInfo(e));
       setBusy(false);
       return;
     }
-    // A new user: forget whatever the cache held and run `me` again. A
-    // deep link (#/admin while signed out) stays where it was.
-    if (route === '/login' || route === '/signup') navigate('/');
-    await client.resetStore().catch(() => {});
+    if (data.login?.mfaRequired) {
+      setMfaToken(data.login.mfaToken);
+      setBusy(false);
+      return;
+    }
+    await signedIn();
+  }
+
+  if (mfaToken) {
+    return (
+      <section className="card narrow" data-testid="mfa-step">
+        <h2>Two-factor authentication</h2>
+        <MfaStep mfaToken={mfaToken} onDone={signedIn} onRestart={() => setMfaToken(null)} />
+      </section>
+    );
   }
 
   const field = errorField(error);

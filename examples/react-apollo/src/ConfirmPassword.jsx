@@ -1,12 +1,14 @@
 // "Confirm your password": gqlauth answers FRESH_TOKEN_REQUIRED to admin
 // figures and changes unless the access token came from a login (not from
 // a refresh), so that a stolen refresh token cannot administer accounts.
-// The app then asks for the password, logs in again (a new session with a
-// fresh token, in new cookies), ends the session it replaces, and retries.
+// The app then asks for the password (and, with a second factor, a code),
+// logs in again (a new session with a fresh token, in new cookies), ends
+// the session it replaces, and retries.
 import { useApolloClient, useMutation } from '@apollo/client/react';
 import { createContext, useContext, useEffect, useRef, useState } from 'react';
 
 import { errorField, errorInfo, errorMessage, hasCode } from './errors.js';
+import MfaStep from './MfaStep.jsx';
 import { LOGIN, MY_SESSIONS, REVOKE_SESSION } from './operations.js';
 
 const Confirm = createContext(null);
@@ -62,6 +64,7 @@ function ConfirmDialog({ email, onDone, onCancel }) {
   const [revokeSession] = useMutation(REVOKE_SESSION);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
+  const [second, setSecond] = useState(null); // { mfaToken, before } while a code is asked for
   const dialog = useRef(null);
 
   useEffect(() => {
@@ -81,16 +84,34 @@ function ConfirmDialog({ email, onDone, onCancel }) {
       // leave it in the account's session list.
       const before = await client.query({ query: MY_SESSIONS, fetchPolicy: 'network-only' })
         .then(({ data }) => data.mySessions.find((s) => s.current)?.id, () => null);
-      await login({ variables: { input: { email, password } } });
-      if (before) await revokeSession({ variables: { id: before } }).catch(() => {});
-      onDone();
+      const { data } = await login({ variables: { input: { email, password } } });
+      if (data.login.mfaRequired) {
+        setSecond({ mfaToken: data.login.mfaToken, before });
+        setBusy(false);
+        return;
+      }
+      await replaced(before);
     } catch (e) {
       setError(errorInfo(e));
       setBusy(false);
     }
   }
 
+  async function replaced(before) {
+    if (before) await revokeSession({ variables: { id: before } }).catch(() => {});
+    onDone();
+  }
+
   const wrong = error?.code === 'INVALID_CREDENTIALS' || errorField(error) === 'password';
+  if (second) {
+    return (
+      <dialog ref={dialog} aria-labelledby="confirm-title" onCancel={(e) => { e.preventDefault(); onCancel(); }}>
+        <h2 id="confirm-title">Confirm your password</h2>
+        <p>Now a code from your authenticator app.</p>
+        <MfaStep mfaToken={second.mfaToken} onDone={() => replaced(second.before)} onRestart={onCancel} />
+      </dialog>
+    );
+  }
   return (
     // Escape closes a modal dialog by itself: turn that into Cancel.
     <dialog ref={dialog} aria-labelledby="confirm-title" onCancel={(e) => { e.preventDefault(); onCancel(); }}>

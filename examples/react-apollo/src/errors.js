@@ -48,6 +48,10 @@ export function errorMessage(info) {
       return 'Only administrators can do this.';
     case 'FRESH_TOKEN_REQUIRED':
       return 'Confirm your password to continue.';
+    case 'MFA_REQUIRED':
+      return 'This needs a sign-in with your authenticator app. Sign out and in again with a code.';
+    case 'MFA_ENROLLMENT_REQUIRED':
+      return 'This needs two-factor authentication. Set it up on the Account page, then sign in again with a code.';
     case 'UNAUTHENTICATED':
       return 'Your session has ended. Sign in again.';
     case 'NETWORK':
