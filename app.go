@@ -136,7 +136,8 @@ func (a *app) init(ctx context.Context) error {
 		Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 		Limits: cfg.Limits, Timeout: cfg.OpTimeout, Logger: a.log,
 		Observe: a.metrics.Operation, OperationNames: cfg.MetricsOps, OnAuthCheck: a.metrics.AuthCheck,
-		Sockets: a.socketOptions(tokens),
+		Sockets:            a.socketOptions(tokens),
+		HideEdgeDirectives: !cfg.EdgeDirectives,
 	}))
 	var metricsHandler http.Handler
 	if cfg.Metrics && cfg.MetricsAddr == "" {

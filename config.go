@@ -35,6 +35,7 @@ var settings = []setting{
 	{"ACCESS_TOKEN_TTL", "15m", "access token lifetime; accepted for up to this plus JWT_LEEWAY, so it must be longer than JWT_LEEWAY"},
 	{"REFRESH_TOKEN_TTL", "720h", "refresh token lifetime (30 days); a session ends after this long unused"},
 	{"ROLE_SCOPES", "", "the scope claim of each role's access tokens, for a router's @requiresScopes: ROLE=scope scope;ROLE=scope; default USER=user:read user:write;ADMIN=user:read user:write admin"},
+	{"FEDERATION_EDGE_DIRECTIVES", "true", "declare Federation's @authenticated and @requiresScopes in the subgraph SDL (_service { sdl }), for Apollo Router to enforce; false for @apollo/gateway, which refuses supergraphs that use them"},
 	{"CLAIMS_TEMPLATE", "", "JSON object of extra access-token claims whose strings are Go templates over the user (.ID, .Email, .Role, .Verified, .Claims; functions lower, upper), e.g. Hasura's {\"https://hasura.io/jwt/claims\": {\"x-hasura-user-id\": \"{{.ID}}\", \"x-hasura-default-role\": \"{{.Role | lower}}\"}}; reserved claims refused"},
 	{"CLAIMS_TEMPLATE_FILE", "", "file holding CLAIMS_TEMPLATE (instead of CLAIMS_TEMPLATE)"},
 	{"CLAIMS_NAMESPACE", "app_metadata", "the access-token claim holding a user's customClaims (set by setUserClaims); empty: custom claims are not issued"},
@@ -105,6 +106,7 @@ type config struct {
 	JWTSecret       []byte
 	SigningKey      *auth.SigningKey  // nil: HS256 with JWTSecret
 	Claims          *auth.ClaimShaper // scope, CLAIMS_TEMPLATE, custom claims
+	EdgeDirectives  bool              // @authenticated, @requiresScopes in _service
 	Transport       httpapi.Transport
 	Issuer          string
 	Audience        string

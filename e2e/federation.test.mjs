@@ -17,14 +17,16 @@ import { startServer } from './lib/server.mjs';
 // A "reviews" subgraph that extends gqlauth's User entity. Its answers are
 // a function of the user id alone, and it trusts no one: it neither needs
 // nor checks a token.
-const reviewsTypeDefs = parse(`
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@requiresScopes"])
+// With edge false it leaves out @requiresScopes, as @apollo/gateway (unlike
+// Apollo Router) refuses a supergraph that uses it.
+const reviewsTypeDefsFor = ({ edge }) => parse(`
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"${edge ? ', "@requiresScopes"' : ''}])
 
   type Query {
     "The newest review by authorId: lets the gateway ask gqlauth for an author."
     latestReview(authorId: ID!): Review
     "Reviews waiting for a moderator: a router admits only tokens with the admin scope."
-    moderationQueue: [Review!]! @requiresScopes(scopes: [["admin"]])
+    moderationQueue: [Review!]! ${edge ? '@requiresScopes(scopes: [["admin"]])' : ''}
   }
 
   type User @key(fields: "id") {
@@ -51,9 +53,11 @@ const reviewsResolvers = {
   },
 };
 
-async function startReviews() {
+const reviewsTypeDefs = reviewsTypeDefsFor({ edge: true });
+
+async function startReviews({ edge = true } = {}) {
   const server = new ApolloServer({
-    schema: buildSubgraphSchema({ typeDefs: reviewsTypeDefs, resolvers: reviewsResolvers }),
+    schema: buildSubgraphSchema({ typeDefs: reviewsTypeDefsFor({ edge }), resolvers: reviewsResolvers }),
     includeStacktraceInErrorResponses: false,
   });
   const { url } = await startStandaloneServer(server, { listen: { host: '127.0.0.1', port: 0 } });
@@ -186,20 +190,28 @@ describe('Apollo Federation', () => {
   });
 
   describe('through @apollo/gateway with IntrospectAndCompose', () => {
+    // @apollo/gateway refuses supergraphs with Federation's SECURITY
+    // features, so its subgraphs leave them out (FEDERATION_EDGE_DIRECTIVES=false).
     let gateway;
+    let gAuth;
+    let gReviews;
     let alice;
     let bob;
 
     before(async () => {
+      gAuth = await startServer({ INTROSPECTION: 'false', FEDERATION_EDGE_DIRECTIVES: 'false' });
+      gReviews = await startReviews({ edge: false });
       gateway = await startGateway([
-        { name: 'auth', url: auth.graphqlURL },
-        { name: 'reviews', url: reviews.url },
+        { name: 'auth', url: gAuth.graphqlURL },
+        { name: 'reviews', url: gReviews.url },
       ]);
-      alice = await register(auth.graphqlURL, 'alice@example.com', 'correct horse battery');
-      bob = await register(auth.graphqlURL, 'bob@example.com', 'correct horse battery');
+      alice = await register(gAuth.graphqlURL, 'alice@example.com', 'correct horse battery');
+      bob = await register(gAuth.graphqlURL, 'bob@example.com', 'correct horse battery');
     });
     after(async () => {
       await gateway?.stop();
+      await gReviews?.stop();
+      await gAuth?.stop();
     });
 
     test('me with reviews merges both subgraphs for the token holder', async () => {
@@ -255,7 +267,7 @@ describe('Apollo Federation', () => {
     });
 
     test('an ADMIN resolves any account through the gateway', async () => {
-      await auth.cli('user', 'set-role', '--email', 'alice@example.com', '--role', 'admin');
+      await gAuth.cli('user', 'set-role', '--email', 'alice@example.com', '--role', 'admin');
       // The CLI is another process: its change reaches the server's cache
       // within a second (the SQLite resync), so wait for the promotion.
       const q = 'query($id: ID!) { latestReview(authorId: $id) { author { email role reviews { body } } } }';

@@ -42,6 +42,9 @@ type HandlerOptions struct {
 	// Sockets, if set, serves subscriptions over websockets at the
 	// endpoint (sockets.go).
 	Sockets *SocketOptions
+	// HideEdgeDirectives leaves @authenticated and @requiresScopes out of
+	// `_service { sdl }`, for gateways that refuse them.
+	HideEdgeDirectives bool
 }
 
 // NewHandler returns the /graphql endpoint. Transports are explicit: JSON
@@ -88,6 +91,9 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	srv.AroundOperations(socketOperations)
 	srv.AroundResponses(flushFinal)
 	srv.AroundFields(checkArguments)
+	if opts.HideEdgeDirectives {
+		srv.AroundFields(withoutEdgeDirectives)
+	}
 	srv.AroundFields(resolveEntities(svc, cfg.Resolvers))
 	presenter := errorPresenter(log)
 	if !opts.Suggestions {
