@@ -11,6 +11,7 @@ import (
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/graph"
 	"github.com/gqlauth/gqlauth/httpapi"
+	"github.com/gqlauth/gqlauth/telemetry"
 )
 
 // setting is one environment variable the server reads. The table drives
@@ -93,6 +94,17 @@ var settings = []setting{
 	{"METRICS", "true", "serve Prometheus metrics at /metrics"},
 	{"METRICS_ADDR", "", "serve /metrics on this address instead of ADDR (e.g. 127.0.0.1:9090)"},
 	{"METRICS_OPERATIONS", "", "comma-separated operation names that label the operation metrics as such (at most 100); any other operation is labelled by its root field, so clients cannot make up series"},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "base URL of an OpenTelemetry collector's OTLP/HTTP receiver (e.g. http://otel-collector:4318): traces go to its /v1/traces; unset (with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT): tracing is off and costs nothing"},
+	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "full URL traces are sent to, used as is (e.g. http://tempo:4318/v1/traces); wins over OTEL_EXPORTER_OTLP_ENDPOINT"},
+	{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", "http/protobuf or http/json (grpc is refused: use the collector's HTTP port, 4318)"},
+	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "", "the same for traces alone; wins over OTEL_EXPORTER_OTLP_PROTOCOL"},
+	{"OTEL_EXPORTER_OTLP_HEADERS", "", "headers sent with every export, key=value pairs separated by commas, values percent-encoded (e.g. authorization=Bearer%20KEY for a hosted collector)"},
+	{"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "", "the same for traces alone; wins over OTEL_EXPORTER_OTLP_HEADERS"},
+	{"OTEL_SERVICE_NAME", "gqlauth", "service.name of the traces"},
+	{"OTEL_RESOURCE_ATTRIBUTES", "", "more resource attributes of the traces, key=value pairs separated by commas (e.g. deployment.environment.name=prod,service.instance.id=replica-1)"},
+	{"OTEL_TRACES_SAMPLER", "parentbased_always_on", "which traces are recorded: always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio (parentbased_*: as the caller's traceparent says when it sends one)"},
+	{"OTEL_TRACES_SAMPLER_ARG", "", "the share of traces the traceidratio samplers record, from 0 to 1; default 1"},
+	{"OTEL_SDK_DISABLED", "false", "true: tracing off even with an endpoint set"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "text", "text or json"},
 }
@@ -138,6 +150,7 @@ type config struct {
 	LogLevel        slog.Level
 	LogJSON         bool
 	Mail            mailConfig
+	Tracing         telemetry.Config // off unless an OTLP endpoint is set
 	// RequireVerifiedEmail refuses logins of unverified accounts.
 	RequireVerifiedEmail bool
 	Mfa                  mfaConfig
@@ -151,7 +164,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (*config, error) {
 	c := &config{}
 	r := &envReader{getenv: getenv}
-	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa, readSockets} {
+	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa, readTracing, readSockets} {
 		read(r, c)
 	}
 	if len(r.problems) > 0 {

@@ -88,6 +88,7 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	srv.Use(documentBudget{maxNodes: opts.Limits.MaxNodes, maxTokens: opts.Limits.MaxTokens,
 		introspection: opts.Introspection, cache: queryCache})
 	srv.AroundOperations(observeOperations(opts.Observe, opts.OperationNames))
+	srv.Use(newOperationTracing(opts.OperationNames))
 	srv.AroundOperations(socketOperations)
 	srv.AroundResponses(flushFinal)
 	srv.AroundFields(checkArguments)
