@@ -1251,7 +1251,7 @@ type SessionEvent {
 "Served over the websocket at /graphql (graphql-transport-ws, the ` + "`" + `graphql-ws` + "`" + ` client); see docs/api.md."
 type Subscription {
   "The events of this socket's session, so that a tab learns at once that it was logged out elsewhere."
-  sessionEvents: SessionEvent! @auth
+  sessionEvents: SessionEvent! @auth @authenticated
 }
 `, BuiltIn: false},
 	{Name: "../mfa.graphqls", Input: `# The second factor: TOTP (RFC 6238) with recovery codes, and step-up
