@@ -87,6 +87,9 @@ var settings = []setting{
 	{"MFA_ENCRYPTION_KEY_FILE", "", "file holding MFA_ENCRYPTION_KEY (instead of MFA_ENCRYPTION_KEY)"},
 	{"TOTP_ISSUER", "gqlauth", "issuer named in authenticator apps (the otpauth URI's issuer)"},
 	{"REQUIRE_ADMIN_MFA", "", "every ADMIN field and admin operation requires a login with a second factor (aal2); default true when APP_ENV=production, false otherwise"},
+	{"WS_MAX_SOCKETS", "10000", "most websockets (subscriptions) open at once, authenticated or not; more are closed with 4429 TOO_MANY_SOCKETS; 0 serves no websockets"},
+	{"WS_MAX_SOCKETS_PER_USER", "16", "most websockets one user may hold open at once; more are closed with 4429 TOO_MANY_SOCKETS"},
+	{"WS_KEEPALIVE", "20s", "interval of the server's graphql-transport-ws pings on idle websockets; a client that answers none within twice this is dropped"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
 	{"METRICS", "true", "serve Prometheus metrics at /metrics"},
 	{"METRICS_ADDR", "", "serve /metrics on this address instead of ADDR (e.g. 127.0.0.1:9090)"},
@@ -151,6 +154,7 @@ type config struct {
 	// RequireVerifiedEmail refuses logins of unverified accounts.
 	RequireVerifiedEmail bool
 	Mfa                  mfaConfig
+	Sockets              socketConfig
 }
 
 // loadConfig reads every setting and reports every problem at once, one
@@ -160,7 +164,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (*config, error) {
 	c := &config{}
 	r := &envReader{getenv: getenv}
-	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa, readTracing} {
+	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa, readTracing, readSockets} {
 		read(r, c)
 	}
 	if len(r.problems) > 0 {

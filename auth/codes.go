@@ -19,6 +19,9 @@ const (
 	CodeRateLimited        Code = "RATE_LIMITED"
 	CodeInternal           Code = "INTERNAL_SERVER_ERROR"
 	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
+	// CodeTooManySockets refuses a websocket over the per-user or total
+	// cap; it is the reason of the close code 4429.
+	CodeTooManySockets Code = "TOO_MANY_SOCKETS"
 	// The caller's token lacks a second factor (aal2) that the field, or
 	// REQUIRE_ADMIN_MFA, demands; the caller has one to log in with.
 	CodeMfaRequired Code = "MFA_REQUIRED"
@@ -53,9 +56,7 @@ const (
 var Codes = []Code{
 	CodeUnauthenticated, CodeForbidden, CodeFreshTokenRequired, CodeInvalidCredentials,
 	CodeEmailTaken, CodeAccountDisabled, CodeEmailNotVerified, CodeBadUserInput, CodeRateLimited, CodeInternal,
-	CodeUnavailable,
-	CodeEmailTaken, CodeAccountDisabled, CodeBadUserInput, CodeRateLimited, CodeInternal,
-	CodeUnavailable, CodeMfaRequired, CodeMfaEnrollmentRequired,
+	CodeUnavailable, CodeMfaRequired, CodeMfaEnrollmentRequired, CodeTooManySockets,
 	CodeQueryTooLarge, CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
 	CodeOperationTimeout, CodeIntrospectionDisabled,
 	CodeParseFailed, CodeValidationFailed, CodePersistedQueryMissed,

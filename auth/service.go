@@ -23,6 +23,7 @@ type Service struct {
 	Pruner       *Pruner
 	Tokens       *Tokens
 	Mfa          *Mfa
+	Sockets      *Sockets
 }
 
 // Store is the persistence of all the use cases together: each declares
@@ -39,6 +40,7 @@ type Store interface {
 	keyStore
 	pruneStore
 	auditStore
+	socketStore
 	linkStore
 	mfaStore
 }
@@ -54,6 +56,9 @@ type ServiceOptions struct {
 	// BindCSRF binds a double-submit value to every token pair, for
 	// clients that receive their tokens in cookies.
 	BindCSRF bool
+	// SocketLimits cap the live sockets (subscriptions); zero fields take
+	// DefaultSocketLimits.
+	SocketLimits SocketLimits
 	// Links configure mailed links (base URL, lifetimes, sealing).
 	Links LinkOptions
 	// RequireVerifiedEmail makes login (and register) refuse accounts
@@ -112,5 +117,6 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 		Pruner:   &Pruner{store: store, retention: opts.AuditRetention, log: log, now: now},
 		Tokens:   tokens,
 		Mfa:      mfa,
+		Sockets:  newSockets(guard, store, opts.SocketLimits, log, now),
 	}
 }

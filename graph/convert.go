@@ -118,3 +118,7 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+func sessionEvent(e auth.SessionEvent) *model.SessionEvent {
+	return &model.SessionEvent{Type: model.SessionEventType(e.Type), At: e.At}
+}

@@ -105,6 +105,16 @@ type Session struct {
 	Current bool `json:"current"`
 }
 
+// One thing that happened to the session of a live socket.
+type SessionEvent struct {
+	Type SessionEventType `json:"type"`
+	At   time.Time        `json:"at"`
+}
+
+// Served over the websocket at /graphql (graphql-transport-ws, the `graphql-ws` client); see docs/api.md.
+type Subscription struct {
+}
+
 // A new authenticator secret, shown once by enrollTotp.
 type TotpEnrollment struct {
 	// Base32 secret, for manual entry.
@@ -195,6 +205,73 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a live socket hears about its session (see `sessionEvents`).
+type SessionEventType string
+
+const (
+	// The access token expires in 30 s or less: re-authenticate in band (a `ping` carrying a new token) or the socket closes with 4401 at expiry.
+	SessionEventTypeTokenExpiring SessionEventType = "TOKEN_EXPIRING"
+	// The session ended or the token was revoked (a logout, here or on another device; an administrator); the socket then closes with 4401.
+	SessionEventTypeSessionRevoked SessionEventType = "SESSION_REVOKED"
+	// The user's role changed; the socket then closes with 4403 if the new role is below what a running subscription needs.
+	SessionEventTypeRoleChanged SessionEventType = "ROLE_CHANGED"
+	// An administrator disabled the account; the socket then closes with 4401.
+	SessionEventTypeAccountDisabled SessionEventType = "ACCOUNT_DISABLED"
+	// The password was changed in another session, which ended this one; the socket then closes with 4401.
+	SessionEventTypePasswordChanged SessionEventType = "PASSWORD_CHANGED"
+)
+
+var AllSessionEventType = []SessionEventType{
+	SessionEventTypeTokenExpiring,
+	SessionEventTypeSessionRevoked,
+	SessionEventTypeRoleChanged,
+	SessionEventTypeAccountDisabled,
+	SessionEventTypePasswordChanged,
+}
+
+func (e SessionEventType) IsValid() bool {
+	switch e {
+	case SessionEventTypeTokenExpiring, SessionEventTypeSessionRevoked, SessionEventTypeRoleChanged, SessionEventTypeAccountDisabled, SessionEventTypePasswordChanged:
+		return true
+	}
+	return false
+}
+
+func (e SessionEventType) String() string {
+	return string(e)
+}
+
+func (e *SessionEventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SessionEventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SessionEventType", str)
+	}
+	return nil
+}
+
+func (e SessionEventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SessionEventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SessionEventType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
