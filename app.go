@@ -17,6 +17,7 @@ import (
 	"github.com/gqlauth/gqlauth/graph"
 	"github.com/gqlauth/gqlauth/hashworker"
 	"github.com/gqlauth/gqlauth/httpapi"
+	"github.com/gqlauth/gqlauth/idp"
 	"github.com/gqlauth/gqlauth/mailer"
 	"github.com/gqlauth/gqlauth/metrics"
 )
@@ -32,6 +33,7 @@ type app struct {
 	metrics *metrics.Metrics
 	cache   *cache.Store // nil when CACHE_ENTRIES=0
 	mailer  *mailer.Sender
+	idps    *idp.Providers // nil when no provider is configured
 
 	hashWorker hashWorkers // nil when HASH_ISOLATION=off
 }
@@ -128,6 +130,7 @@ func (a *app) init(ctx context.Context) error {
 		return err
 	}
 	opts.OnEvent = func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) }
+	opts.OIDC, a.idps = oidcOptions(cfg, a.log)
 	a.svc = auth.NewService(store, tokens, hasher, opts)
 
 	gql := httpapi.Middleware(tokens, httpapi.MiddlewareOptions{ClientIP: cfg.TrustedProxies.ClientIP, Transport: cfg.Transport})(graph.NewHandler(a.svc, graph.HandlerOptions{
@@ -259,6 +262,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		go a.svc.Keys.Run(bgCtx, keyRefreshInterval)
 	}
 	go a.mailer.Run(bgCtx)
+	if a.idps != nil {
+		go a.idps.Warm(bgCtx)
+	}
 
 	errc := make(chan error, 2)
 	if a.cfg.Metrics && a.cfg.MetricsAddr != "" {

@@ -24,6 +24,9 @@ const (
 	CodeMfaRequired Code = "MFA_REQUIRED"
 	// As MFA_REQUIRED, for a caller who has no second factor yet.
 	CodeMfaEnrollmentRequired Code = "MFA_ENROLLMENT_REQUIRED"
+	// A provider's sign-in whose email names an existing account that it
+	// may not join by itself: sign in the usual way, then link.
+	CodeIdentityLinkRequired Code = "IDENTITY_LINK_REQUIRED"
 
 	// From the GraphQL layer, before or around execution.
 	CodeQueryTooLarge           Code = "QUERY_TOO_LARGE"
@@ -55,7 +58,7 @@ var Codes = []Code{
 	CodeEmailTaken, CodeAccountDisabled, CodeEmailNotVerified, CodeBadUserInput, CodeRateLimited, CodeInternal,
 	CodeUnavailable,
 	CodeEmailTaken, CodeAccountDisabled, CodeBadUserInput, CodeRateLimited, CodeInternal,
-	CodeUnavailable, CodeMfaRequired, CodeMfaEnrollmentRequired,
+	CodeUnavailable, CodeMfaRequired, CodeMfaEnrollmentRequired, CodeIdentityLinkRequired,
 	CodeQueryTooLarge, CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
 	CodeOperationTimeout, CodeIntrospectionDisabled,
 	CodeParseFailed, CodeValidationFailed, CodePersistedQueryMissed,

@@ -23,6 +23,8 @@ type Service struct {
 	Pruner       *Pruner
 	Tokens       *Tokens
 	Mfa          *Mfa
+	// Sign-in with OpenID Connect providers.
+	Oidc *Oidc
 }
 
 // Store is the persistence of all the use cases together: each declares
@@ -41,6 +43,7 @@ type Store interface {
 	auditStore
 	linkStore
 	mfaStore
+	oidcStore
 }
 
 // ServiceOptions are the Service's tunables; zero values take defaults.
@@ -65,6 +68,8 @@ type ServiceOptions struct {
 	Logger            *slog.Logger
 	// MFA configures the second factor.
 	MFA MfaOptions
+	// OIDC configures sign-in with providers.
+	OIDC OidcOptions
 	// Now is the clock of every use case (tests pass a fake one).
 	Now func() time.Time
 }
@@ -97,6 +102,9 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 	if floor <= 0 {
 		floor = DefaultResetRequestFloor
 	}
+	oidc := &Oidc{store: store, guard: guard, throttle: throttle, issue: issue, audit: audit, links: links, mfa: mfa,
+		accounts: accounts, log: log, now: now, idps: opts.OIDC.Providers, redirects: opts.OIDC.RedirectURIs,
+		requireVerified: opts.RequireVerifiedEmail}
 	return &Service{
 		Guard:        guard,
 		Accounts:     accounts,
@@ -112,5 +120,6 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 		Pruner:   &Pruner{store: store, retention: opts.AuditRetention, log: log, now: now},
 		Tokens:   tokens,
 		Mfa:      mfa,
+		Oidc:     oidc,
 	}
 }
