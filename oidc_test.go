@@ -124,7 +124,11 @@ func TestOidcCodeFlow(t *testing.T) {
 // auditTypes lists a user's audit events as "type:detail", newest first.
 func auditTypes(t *testing.T, s *testServer, admin, userID string) []string {
 	t.Helper()
-	r := ok(t, s.do(t, admin, `query($u: ID) { auditEvents(first: 100, userId: $u) { edges { node { type detail } } } }`, map[string]any{"u": userID}))
+	var u any
+	if userID != "" {
+		u = userID
+	}
+	r := ok(t, s.do(t, admin, `query($u: ID) { auditEvents(first: 100, userId: $u) { edges { node { type detail } } } }`, map[string]any{"u": u}))
 	var out []string
 	for _, e := range r["auditEvents"].(map[string]any)["edges"].([]any) {
 		n := e.(map[string]any)["node"].(map[string]any)
