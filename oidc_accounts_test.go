@@ -113,7 +113,9 @@ func TestOidcLinkingRules(t *testing.T) {
 		admin := adminOf(t, s)
 		events := auditTypes(t, s, admin, "")
 		for _, want := range []string{"identity_link_required (email not verified by the provider)", "identity_link_required (the account's email is not verified)"} {
-			if !slices.ContainsFunc(events, func(e string) bool { return strings.HasPrefix(e, "oidc_refused:") && strings.Contains(e, strings.ReplaceAll(want, "identity_link_required", "IDENTITY_LINK_REQUIRED")) }) {
+			if !slices.ContainsFunc(events, func(e string) bool {
+				return strings.HasPrefix(e, "oidc_refused:") && strings.Contains(e, strings.ReplaceAll(want, "identity_link_required", "IDENTITY_LINK_REQUIRED"))
+			}) {
 				t.Errorf("no refusal %q audited: %v", want, events)
 			}
 		}

@@ -33,7 +33,9 @@ func TestOidcCodeFlow(t *testing.T) {
 
 		got := ok(t, s.do(t, "", `{ oidcProviders { id name } }`, nil))["oidcProviders"]
 		want := []any{map[string]any{"id": "google", "name": "Google"}, map[string]any{"id": "corp", "name": "Corp SSO"}}
-		if !slices.EqualFunc(got.([]any), want, func(a, b any) bool { return a.(map[string]any)["id"] == b.(map[string]any)["id"] && a.(map[string]any)["name"] == b.(map[string]any)["name"] }) {
+		if !slices.EqualFunc(got.([]any), want, func(a, b any) bool {
+			return a.(map[string]any)["id"] == b.(map[string]any)["id"] && a.(map[string]any)["name"] == b.(map[string]any)["name"]
+		}) {
 			t.Fatalf("oidcProviders = %v", got)
 		}
 
