@@ -217,7 +217,7 @@ func (p *Provider) tokenResponse(w http.ResponseWriter, r *http.Request, provide
 }
 
 var loginTemplate = template.Must(template.New("login").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in to the test provider</title></head>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Sign in to the test provider</title></head>
 <body>
 <h1>Test provider</h1>
 <form method="post" action="/login">

@@ -4,12 +4,13 @@ import { createRoot } from 'react-dom/client';
 
 import { client } from './apollo.js';
 import App from './App.jsx';
+import { isOidcCallback, OidcCallback } from './Oidc.jsx';
 import './style.css';
 
 createRoot(document.getElementById('root')).render(
   <StrictMode>
     <ApolloProvider client={client}>
-      <App />
+      {isOidcCallback() ? <OidcCallback /> : <App />}
     </ApolloProvider>
   </StrictMode>,
 );
