@@ -113,12 +113,12 @@ func (o *Oidc) FinishLogin(ctx context.Context, provider, code, state string) (*
 	if err := o.throttle.Check(ctx, ip); err != nil {
 		return nil, err
 	}
-	f, ext, err := o.finish(ctx, provider, code, state, func(f *OidcFlow) bool { return f.UserID == nil })
+	_, ext, err := o.finish(ctx, provider, code, state, func(f *OidcFlow) bool { return f.UserID == nil })
 	if err != nil {
 		o.refused(ctx, ip, "", "login with "+provider, err)
 		return nil, err
 	}
-	res, err := o.signIn(ctx, ext, f)
+	res, err := o.signIn(ctx, ext)
 	if err != nil {
 		o.refused(ctx, ip, "", "login with "+provider, err)
 	}

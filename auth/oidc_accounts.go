@@ -18,7 +18,7 @@ var errRaced = errors.New("raced")
 
 // signIn resolves the account of a verified identity and opens its
 // session, or its second step when it has a second factor.
-func (o *Oidc) signIn(ctx context.Context, ext *ExternalIdentity, f *OidcFlow) (*AuthResult, error) {
+func (o *Oidc) signIn(ctx context.Context, ext *ExternalIdentity) (*AuthResult, error) {
 	res, err := o.signInOnce(ctx, ext)
 	if errors.Is(err, errRaced) {
 		res, err = o.signInOnce(ctx, ext)
