@@ -139,7 +139,15 @@ func (p *Providers) discover(ctx context.Context, pr *provider) (*oidc.Provider,
 }
 
 func (pr *provider) oauth2(disc *oidc.Provider, redirectURI string) *oauth2.Config {
-	return &oauth2.Config{ClientID: pr.cfg.ClientID, ClientSecret: pr.cfg.ClientSecret, Endpoint: disc.Endpoint(),
+	ep := disc.Endpoint()
+	// client_secret_basic, which every provider supports (OpenID Connect
+	// Core 9); a public client names itself in the body. Fixed rather than
+	// auto-detected, so that a refused code is one request, not two.
+	ep.AuthStyle = oauth2.AuthStyleInHeader
+	if pr.cfg.ClientSecret == "" {
+		ep.AuthStyle = oauth2.AuthStyleInParams
+	}
+	return &oauth2.Config{ClientID: pr.cfg.ClientID, ClientSecret: pr.cfg.ClientSecret, Endpoint: ep,
 		RedirectURL: redirectURI, Scopes: pr.cfg.Scopes}
 }
 
