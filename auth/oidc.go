@@ -60,7 +60,7 @@ func (o *Oidc) BeginLogin(ctx context.Context, provider, redirectURI string) (st
 // BeginLink is BeginLogin for linking provider to the caller's account,
 // which needs a fresh token; FinishLink completes it.
 func (o *Oidc) BeginLink(ctx context.Context, provider, redirectURI string) (string, error) {
-	p, err := o.guard.authorize(ctx, freshSession)
+	p, err := o.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return "", err
 	}
@@ -128,7 +128,7 @@ func (o *Oidc) FinishLogin(ctx context.Context, provider, code, state string) (*
 // FinishLink completes BeginLink: the identity is linked to the caller's
 // account, the one that began the flow, unless it is linked to another.
 func (o *Oidc) FinishLink(ctx context.Context, provider, code, state string) (*User, error) {
-	p, err := o.guard.authorize(ctx, freshSession)
+	p, err := o.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +158,7 @@ func (o *Oidc) FinishLink(ctx context.Context, provider, code, state string) (*U
 // other sessions (a device signed in with that identity keeps nothing).
 // It is refused when the identity is the last way to sign in.
 func (o *Oidc) Unlink(ctx context.Context, provider string) (*User, error) {
-	p, err := o.guard.authorize(ctx, freshSession)
+	p, err := o.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return nil, err
 	}

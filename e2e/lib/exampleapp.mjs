@@ -7,6 +7,7 @@
 // Needs examples/react-apollo installed (`npm ci` there; `make e2e` does
 // it) and Chromium (CHROMIUM_PATH, default /usr/bin/chromium).
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -49,10 +50,21 @@ export async function exampleVite() {
   return vite;
 }
 
+/** A free loopback port, for a server that must know its URL beforehand. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const l = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = l.address();
+      l.close(() => resolve(port));
+    });
+  });
+}
+
 /**
- * Starts gqlauth in cookie mode (env overrides testEnv's settings), the
- * app in front of it (on previewPort, default a free one), and Chromium.
- * Resolves to:
+ * Starts gqlauth in cookie mode (env overrides testEnv's settings; a
+ * function of the app's URL gives env from it, e.g. APP_URL for mailed
+ * links), the app in front of it (on previewPort, default a free one),
+ * and Chromium. Resolves to:
  *   srv        the server (lib/server.mjs)
  *   appURL     the app's URL ('http://127.0.0.1:PORT/')
  *   openPage(contextOptions) a new browser context (its own cookie jar)
@@ -64,7 +76,12 @@ export async function exampleVite() {
 export async function startExampleApp(env = {}, { previewPort = 0 } = {}) {
   mkdirSync(artifacts, { recursive: true });
   const vite = await exampleVite();
-  const srv = await startServer({ TOKEN_LOCATION: 'cookies', COOKIE_SECURE: 'false', ...env });
+  // The app's port is chosen first, so that gqlauth can be told the URL.
+  const port = previewPort || await freePort();
+  const appURL = `http://127.0.0.1:${port}/`;
+  const srv = await startServer({
+    TOKEN_LOCATION: 'cookies', COOKIE_SECURE: 'false', ...(typeof env === 'function' ? env(appURL) : env),
+  });
   let preview;
   let browser;
   try {
@@ -74,7 +91,7 @@ export async function startExampleApp(env = {}, { previewPort = 0 } = {}) {
     preview = await vite.preview({
       root: appDir,
       logLevel: 'warn',
-      preview: { host: '127.0.0.1', port: previewPort, strictPort: true, open: false },
+      preview: { host: '127.0.0.1', port, strictPort: true, open: false },
     });
     browser = await chromium.launch(launchOptions);
   } catch (e) {
@@ -84,7 +101,7 @@ export async function startExampleApp(env = {}, { previewPort = 0 } = {}) {
   }
   return {
     srv,
-    appURL: preview.resolvedUrls.local[0],
+    appURL,
     async openPage(contextOptions = {}) {
       const context = await browser.newContext(contextOptions);
       const page = await context.newPage();
