@@ -17,6 +17,7 @@ import (
 	"github.com/gqlauth/gqlauth/graph"
 	"github.com/gqlauth/gqlauth/hashworker"
 	"github.com/gqlauth/gqlauth/httpapi"
+	"github.com/gqlauth/gqlauth/idp"
 	"github.com/gqlauth/gqlauth/mailer"
 	"github.com/gqlauth/gqlauth/metrics"
 	"github.com/gqlauth/gqlauth/telemetry"
@@ -34,6 +35,7 @@ type app struct {
 	metrics *metrics.Metrics
 	cache   *cache.Store // nil when CACHE_ENTRIES=0
 	mailer  *mailer.Sender
+	idps    *idp.Providers     // nil when no provider is configured
 	tracing *telemetry.Tracing // nil unless OTEL_EXPORTER_OTLP_ENDPOINT is set
 
 	hashWorker hashWorkers // nil when HASH_ISOLATION=off
@@ -141,6 +143,7 @@ func (a *app) init(ctx context.Context) error {
 		return err
 	}
 	opts.OnEvent = func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) }
+	opts.OIDC, a.idps = oidcOptions(cfg, a.log)
 	a.svc = auth.NewService(store, tokens, hasher, opts)
 	a.metrics.ObserveSockets(a.svc.Sockets.Open)
 
@@ -287,6 +290,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	go a.mailer.Run(bgCtx)
 	go a.watchChanges(bgCtx)
+	if a.idps != nil {
+		go a.idps.Warm(bgCtx)
+	}
 
 	errc := make(chan error, 2)
 	if a.cfg.Metrics && a.cfg.MetricsAddr != "" {

@@ -27,6 +27,9 @@ const (
 	CodeMfaRequired Code = "MFA_REQUIRED"
 	// As MFA_REQUIRED, for a caller who has no second factor yet.
 	CodeMfaEnrollmentRequired Code = "MFA_ENROLLMENT_REQUIRED"
+	// A provider's sign-in whose email names an existing account that it
+	// may not join by itself: sign in the usual way, then link.
+	CodeIdentityLinkRequired Code = "IDENTITY_LINK_REQUIRED"
 
 	// From the GraphQL layer, before or around execution.
 	CodeQueryTooLarge           Code = "QUERY_TOO_LARGE"
@@ -56,7 +59,7 @@ const (
 var Codes = []Code{
 	CodeUnauthenticated, CodeForbidden, CodeFreshTokenRequired, CodeInvalidCredentials,
 	CodeEmailTaken, CodeAccountDisabled, CodeEmailNotVerified, CodeBadUserInput, CodeRateLimited, CodeInternal,
-	CodeUnavailable, CodeMfaRequired, CodeMfaEnrollmentRequired, CodeTooManySockets,
+	CodeUnavailable, CodeMfaRequired, CodeMfaEnrollmentRequired, CodeTooManySockets, CodeIdentityLinkRequired,
 	CodeQueryTooLarge, CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
 	CodeOperationTimeout, CodeIntrospectionDisabled,
 	CodeParseFailed, CodeValidationFailed, CodePersistedQueryMissed,

@@ -24,6 +24,8 @@ type Service struct {
 	Tokens       *Tokens
 	Mfa          *Mfa
 	Sockets      *Sockets
+	// Sign-in with OpenID Connect providers.
+	Oidc *Oidc
 }
 
 // Store is the persistence of all the use cases together: each declares
@@ -43,6 +45,7 @@ type Store interface {
 	socketStore
 	linkStore
 	mfaStore
+	oidcStore
 }
 
 // ServiceOptions are the Service's tunables; zero values take defaults.
@@ -70,6 +73,8 @@ type ServiceOptions struct {
 	Logger            *slog.Logger
 	// MFA configures the second factor.
 	MFA MfaOptions
+	// OIDC configures sign-in with providers.
+	OIDC OidcOptions
 	// Now is the clock of every use case (tests pass a fake one).
 	Now func() time.Time
 }
@@ -102,6 +107,9 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 	if floor <= 0 {
 		floor = DefaultResetRequestFloor
 	}
+	oidc := &Oidc{store: store, guard: guard, throttle: throttle, issue: issue, audit: audit, links: links, mfa: mfa,
+		accounts: accounts, log: log, now: now, idps: opts.OIDC.Providers, redirects: opts.OIDC.RedirectURIs,
+		requireVerified: opts.RequireVerifiedEmail}
 	return &Service{
 		Guard:        guard,
 		Accounts:     accounts,
@@ -118,5 +126,6 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 		Tokens:   tokens,
 		Mfa:      mfa,
 		Sockets:  newSockets(guard, store, opts.SocketLimits, log, now),
+		Oidc:     oidc,
 	}
 }

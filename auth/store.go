@@ -80,4 +80,6 @@ type Queries interface {
 
 	// The second factor's writes (see Mfa).
 	mfaQueries
+	// Sign-in with providers: flows and identities (see Oidc).
+	oidcQueries
 }

@@ -36,6 +36,9 @@ var credentialMutations = map[string]bool{
 	"resetPassword": true, "requestEmailChange": true, "confirmEmailChange": true,
 	// The second factor: each checks a code.
 	"verifyMfa": true, "confirmTotp": true, "regenerateRecoveryCodes": true, "disableTotp": true,
+	// Sign-in with providers: each spends a state, calls the provider, or
+	// opens a session.
+	"beginOidcLogin": true, "finishOidcLogin": true, "beginOidcLink": true, "finishOidcLink": true, "unlinkIdentity": true,
 }
 
 // credentialCost is the complexity of a credential mutation: each hashes a
@@ -83,4 +86,9 @@ func priceCredentialMutations(c *ComplexityRoot) {
 	c.Mutation.ConfirmTotp = func(child int, _ string) int { return credentialCost + child }
 	c.Mutation.RegenerateRecoveryCodes = func(child int, _ string) int { return credentialCost + child }
 	c.Mutation.DisableTotp = func(child int, _ string) int { return credentialCost + child }
+	c.Mutation.BeginOidcLogin = func(child int, _, _ string) int { return credentialCost + child }
+	c.Mutation.FinishOidcLogin = func(child int, _, _, _ string) int { return credentialCost + child }
+	c.Mutation.BeginOidcLink = func(child int, _, _ string) int { return credentialCost + child }
+	c.Mutation.FinishOidcLink = func(child int, _, _, _ string) int { return credentialCost + child }
+	c.Mutation.UnlinkIdentity = func(child int, _ string) int { return credentialCost + child }
 }

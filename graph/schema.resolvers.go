@@ -197,8 +197,11 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
+
 type (
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
+	userResolver         struct{ *Resolver }
 )

@@ -20,6 +20,8 @@ type AdminStats struct {
 	FailedLoginsLast24h int `json:"failedLoginsLast24h"`
 	// Accounts whose address is not verified.
 	UnverifiedUsers int `json:"unverifiedUsers"`
+	// Users with an identity at each provider.
+	UsersByProvider []ProviderCount `json:"usersByProvider"`
 }
 
 // A security event: logins, logouts, refresh reuse, password and role changes, rate-limit refusals.
@@ -69,6 +71,16 @@ type AuthPayload struct {
 	MfaToken *string `json:"mfaToken,omitempty"`
 }
 
+// An account at a provider, linked to a user.
+type Identity struct {
+	Provider string `json:"provider"`
+	// The provider's stable id of the person (the ID token's sub).
+	Subject string `json:"subject"`
+	// The address the provider gave when the identity was linked.
+	Email     *string   `json:"email,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -77,11 +89,30 @@ type LoginInput struct {
 type Mutation struct {
 }
 
+// A provider users may sign in with (OIDC_PROVIDERS).
+type OidcProvider struct {
+	// What the provider arguments name, e.g. google.
+	ID string `json:"id"`
+	// What a "Sign in with …" button says, e.g. Google.
+	Name string `json:"name"`
+}
+
+// Where to send the browser to sign in at the provider.
+type OidcRedirect struct {
+	URL string `json:"url"`
+}
+
 // Relay-style page information.
 type PageInfo struct {
 	HasNextPage bool `json:"hasNextPage"`
 	// Pass as `after` for the next page.
 	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+// How many users have an identity at a provider.
+type ProviderCount struct {
+	Provider string `json:"provider"`
+	Users    int    `json:"users"`
 }
 
 type Query struct {
@@ -139,6 +170,8 @@ type User struct {
 	CustomClaims any `json:"customClaims,omitempty"`
 	// Whether the account has a confirmed second factor.
 	MfaEnabled bool `json:"mfaEnabled"`
+	// The providers the account signs in with.
+	Identities []Identity `json:"identities"`
 }
 
 func (User) IsEntity() {}
