@@ -249,3 +249,34 @@ func TestOidcResetDropsUnprovenIdentities(t *testing.T) {
 		wantErr(t, s.oidcLogin(t, "google", "grace", "grace-pw"), "IDENTITY_LINK_REQUIRED", "")
 	})
 }
+
+// TestOidcVerificationDropsUnprovenIdentities: someone signs in at a
+// provider that does not vouch for the address, creating an account with
+// someone else's address; when the address's owner follows a verification
+// link (the claimant may even have asked for it), the claimant's identity
+// and sessions go, so the owner does not share the account with them, and
+// the claimant cannot sign in again through it.
+func TestOidcVerificationDropsUnprovenIdentities(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		idp := startIdP(t, idptest.Options{Users: []idptest.User{grace}})
+		box, env := mailServer(t, dbURL, nil)
+		for k, v := range oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": idp}, nil) {
+			if strings.HasPrefix(k, "OIDC_") {
+				env[k] = v
+			}
+		}
+		s := startServer(t, env)
+		claimant, _ := s.oidcTokens(t, "google", "grace", "grace-pw")
+		ok(t, s.do(t, claimant.access, sendVerifyOp, nil))
+		token := linkToken(t, box.next(t, "grace@example.com"), "verify-email")
+		u := ok(t, s.do(t, "", verifyEmailOp, map[string]any{"t": token}))["verifyEmail"].(map[string]any)
+		if u["emailVerified"] != true {
+			t.Fatalf("verifyEmail = %v", u)
+		}
+		wantErr(t, s.me(t, claimant.access), "UNAUTHENTICATED", "TOKEN_REVOKED")
+		if n := dbCount(t, dbURL, `SELECT COUNT(*) FROM user_identities`); n != 0 {
+			t.Fatalf("%d identities left after the owner proved the address", n)
+		}
+		wantErr(t, s.oidcLogin(t, "google", "grace", "grace-pw"), "IDENTITY_LINK_REQUIRED", "")
+	})
+}

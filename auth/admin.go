@@ -279,17 +279,18 @@ func (a *Admin) VerifyEmail(ctx context.Context, userID string) (*User, error) {
 	now := a.now().UTC()
 	var u *User
 	err = a.store.Tx(ctx, func(q Queries) error {
-		err := q.SetEmailVerified(ctx, userID, now)
+		var err error
+		u, err = q.UserForUpdate(ctx, userID)
 		if errors.Is(err, ErrNotFound) {
 			return errNoSuchUser
 		}
 		if err != nil {
 			return err
 		}
-		if err := q.DeleteLinkTokens(ctx, userID, PurposeVerifyEmail); err != nil {
+		if err := proveAddress(ctx, q, a.audit, u, now, "an operator vouched for the address"); err != nil {
 			return err
 		}
-		if u, err = q.UserByID(ctx, userID); err != nil {
+		if err := q.DeleteLinkTokens(ctx, userID, PurposeVerifyEmail); err != nil {
 			return err
 		}
 		return q.AddAuditEvent(ctx, a.audit.event(ctx, EventEmailVerified, u.ID, u.Email, p.actor()))

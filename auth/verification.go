@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -64,11 +65,8 @@ func (v *Verification) Verify(ctx context.Context, token string) (*User, error) 
 			if !strings.EqualFold(u.Email, t.Email) || u.Disabled() {
 				return errLinkInvalid
 			}
-			if err := q.SetEmailVerified(ctx, u.ID, now); err != nil {
+			if err := proveAddress(ctx, q, v.audit, u, now, "the link proved the address"); err != nil {
 				return err
-			}
-			if !u.EmailVerified() {
-				u.EmailVerifiedAt = &now
 			}
 			return q.AddAuditEvent(ctx, v.audit.event(ctx, EventEmailVerified, u.ID, u.Email, ""))
 		})
@@ -94,4 +92,29 @@ func redeem(ctx context.Context, t *Throttle, audit *auditor, action string, fn 
 		audit.record(ctx, EventLinkTokenRejected, "", "", action+": "+string(e.Reason))
 	}
 	return err
+}
+
+// proveAddress marks u's address verified. When it was not, whoever held
+// the account until now is unproven: the provider identities linked
+// meanwhile (anyone who typed the address at a provider that does not
+// verify it could have planted one) are removed and every session ends,
+// so that the address's owner, who has just shown up, does not share the
+// account with them.
+func proveAddress(ctx context.Context, q Queries, audit *auditor, u *User, now time.Time, why string) error {
+	if u.EmailVerified() {
+		return nil
+	}
+	if err := q.SetEmailVerified(ctx, u.ID, now); err != nil {
+		return err
+	}
+	u.EmailVerifiedAt = &now
+	unlinked, err := q.DeleteUserIdentities(ctx, u.ID)
+	if err != nil || unlinked == 0 {
+		return err
+	}
+	if _, err := endUserSessions(ctx, q, u.ID, "", now); err != nil {
+		return err
+	}
+	return q.AddAuditEvent(ctx, audit.event(ctx, EventIdentityUnlinked, u.ID, u.Email,
+		fmt.Sprintf("%d identities linked while the address was unverified: %s", unlinked, why)))
 }
