@@ -61,8 +61,18 @@ func (s *Sockets) recheckLocked(userID string) {
 }
 
 func (s *Sockets) recheckLoop(userID string, u *socketUser) {
+	wait := recheckRetryFirst
 	for {
-		s.recheck(userID, u)
+		if !s.recheck(userID, u) {
+			// The store did not answer (a failover, a full pool): nothing
+			// would announce this change again on PostgreSQL without the
+			// cache, so try again until it answers, backing off, rather
+			// than leave a revoked socket streaming.
+			time.Sleep(wait)
+			wait = min(2*wait, recheckRetryMax)
+			continue
+		}
+		wait = recheckRetryFirst
 		s.mu.Lock()
 		if u.again {
 			u.again = false
@@ -85,9 +95,16 @@ type watched struct {
 	state  *TokenState
 }
 
+// Backoff of a recheck the store failed.
+const (
+	recheckRetryFirst = 100 * time.Millisecond
+	recheckRetryMax   = 5 * time.Second
+)
+
 // recheck reads the user once and the token state of each of the user's
-// sockets, then applies socketVerdict to each.
-func (s *Sockets) recheck(userID string, u *socketUser) {
+// sockets, then applies socketVerdict to each. It reports false when the
+// store failed and the check must be tried again.
+func (s *Sockets) recheck(userID string, u *socketUser) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), recheckTimeout)
 	defer cancel()
 	s.mu.Lock()
@@ -99,7 +116,7 @@ func (s *Sockets) recheck(userID string, u *socketUser) {
 	}
 	s.mu.Unlock()
 	if len(ws) == 0 {
-		return
+		return true
 	}
 	now := s.now().UTC()
 	user, err := s.store.UserByID(ctx, userID)
@@ -107,9 +124,8 @@ func (s *Sockets) recheck(userID string, u *socketUser) {
 		user, err = nil, nil
 	}
 	if err != nil {
-		// The periodic resync announces the change again.
-		s.log.Warn("socket recheck failed; will retry on the next change", "user_id", userID, "err", err)
-		return
+		s.log.Warn("socket recheck failed; retrying", "user_id", userID, "err", err)
+		return false
 	}
 	// Sockets of one token share its state.
 	states := map[[2]string]*TokenState{}
@@ -119,8 +135,8 @@ func (s *Sockets) recheck(userID string, u *socketUser) {
 		st, ok := states[key]
 		if !ok {
 			if st, err = s.store.TokenState(ctx, userID, c.SessionID, c.ID, now); err != nil {
-				s.log.Warn("socket recheck failed; will retry on the next change", "user_id", userID, "err", err)
-				return
+				s.log.Warn("socket recheck failed; retrying", "user_id", userID, "err", err)
+				return false
 			}
 			states[key] = st
 		}
@@ -149,6 +165,7 @@ func (s *Sockets) recheck(userID string, u *socketUser) {
 	for _, end := range ends {
 		end()
 	}
+	return true
 }
 
 // passwordFingerprint identifies a password hash without keeping it: the
