@@ -88,7 +88,15 @@ type Sockets struct {
 	seq      uint64 // counts Changed calls: a socket authenticated across one is checked again
 	draining bool
 	drained  chan struct{} // closed when draining and all is empty
+	// pending counts sockets not yet authenticated, by client network.
+	pending map[string]int
 }
+
+// MaxPendingSocketsPerClient bounds the sockets one client (an IPv4
+// address, an IPv6 /64) holds open before their connection_init: without
+// it one host with no credentials could fill WS_MAX_SOCKETS with idle
+// handshakes and shut every user out of live authentication.
+const MaxPendingSocketsPerClient = 32
 
 // socketUser is the sockets of one user and what they last knew of the
 // user, to tell what changed.
@@ -130,23 +138,45 @@ type Socket struct {
 	needs  map[Role]int
 	subs   map[*subscriber]struct{}
 	onEnd  func(err error, finals int)
+	// pendingClient is the client network the socket counts against
+	// until it authenticates ("" after).
+	pendingClient string
 }
 
 // Admit counts a new connection against the total cap: TOO_MANY_SOCKETS
 // when the server holds as many as it may, SERVICE_UNAVAILABLE while it
 // shuts down.
-func (s *Sockets) Admit() (*Socket, error) {
+//
+// ip is the client's address: at most MaxPendingSocketsPerClient of its
+// sockets may wait for their connection_init at once.
+func (s *Sockets) Admit(ip string) (*Socket, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.draining {
 		return nil, errShuttingDown
 	}
-	if len(s.all) >= s.limits.Total {
+	client := clientNetwork(ip, DefaultIPv6Prefix)
+	if len(s.all) >= s.limits.Total || s.pending[client] >= MaxPendingSocketsPerClient {
 		return nil, errTooManySockets
 	}
-	sk := &Socket{s: s, needs: map[Role]int{}, subs: map[*subscriber]struct{}{}}
+	if s.pending == nil {
+		s.pending = map[string]int{}
+	}
+	s.pending[client]++
+	sk := &Socket{s: s, needs: map[Role]int{}, subs: map[*subscriber]struct{}{}, pendingClient: client}
 	s.all[sk] = struct{}{}
 	return sk, nil
+}
+
+// unpendLocked takes sk off its client's pending count, once: when it
+// authenticates or closes.
+func (sk *Socket) unpendLocked() {
+	if c := sk.pendingClient; c != "" {
+		sk.pendingClient = ""
+		if sk.s.pending[c]--; sk.s.pending[c] <= 0 {
+			delete(sk.s.pending, c)
+		}
+	}
 }
 
 // Open reports how many sockets are admitted and not yet closed.
@@ -344,6 +374,7 @@ func (sk *Socket) Close() {
 			delete(s.users, sk.claims.Subject)
 		}
 	}
+	sk.unpendLocked()
 	delete(s.all, sk)
 	if s.draining && len(s.all) == 0 && s.drained != nil {
 		close(s.drained)
@@ -382,6 +413,7 @@ func (s *Sockets) Drain(ctx context.Context) {
 // setClaimsLocked makes claims the socket's token: indexes it by session
 // and jti, and sets the expiry timers.
 func (sk *Socket) setClaimsLocked(c *Claims) {
+	sk.unpendLocked()
 	sk.unindexLocked()
 	sk.claims = c
 	index(sk.s.sessions, c.SessionID, sk)

@@ -15,7 +15,7 @@ func (h *harness) openSocket(tok string) (*auth.Socket, error) {
 	if err != nil {
 		return nil, err
 	}
-	sk, err := h.svc.Sockets.Admit()
+	sk, err := h.svc.Sockets.Admit("192.0.2.1")
 	if err != nil {
 		return nil, err
 	}

@@ -158,3 +158,48 @@ func TestSocketRecheckAll(t *testing.T) {
 		t.Fatalf("heard %+v, want a final SESSION_REVOKED", ev)
 	}
 }
+
+// TestPendingSocketsCappedPerClient: a client may hold at most
+// MaxPendingSocketsPerClient sockets before their connection_init, so one
+// host cannot fill the server's cap with idle handshakes; other clients
+// are still admitted, and a socket that authenticates or closes frees its
+// place.
+func TestPendingSocketsCappedPerClient(t *testing.T) {
+	h := newHarness(t, options{})
+	var held []*auth.Socket
+	for range auth.MaxPendingSocketsPerClient {
+		sk, err := h.svc.Sockets.Admit("2001:db8::1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, sk)
+	}
+	// Another address of the same /64 is the same client.
+	if _, err := h.svc.Sockets.Admit("2001:db8::2"); auth.ErrorCode(err) != auth.CodeTooManySockets {
+		t.Fatalf("one pending socket too many: %v", err)
+	}
+	other, err := h.svc.Sockets.Admit("198.51.100.7")
+	if err != nil {
+		t.Fatalf("another client refused: %v", err)
+	}
+	other.Close()
+	held[0].Close()
+	sk, err := h.svc.Sockets.Admit("2001:db8::3")
+	if err != nil {
+		t.Fatalf("a closed socket did not free its place: %v", err)
+	}
+	tok := h.newUser("pending@example.com").Access
+	claims, err := h.tokens.Parse(tok, auth.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sk.Authenticate(h.anon(), claims); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Sockets.Admit("2001:db8::4"); err != nil {
+		t.Fatalf("an authenticated socket did not free its place: %v", err)
+	}
+	for _, sk := range held[1:] {
+		sk.Close()
+	}
+}

@@ -152,7 +152,7 @@ func (a socketAccept) Accept(w http.ResponseWriter, r *http.Request, opts transp
 	c.mu.Lock()
 	c.ws = ws
 	c.mu.Unlock()
-	sk, err := a.s.svc.Sockets.Admit()
+	sk, err := a.s.svc.Sockets.Admit(auth.RequestInfoFrom(r.Context()).IP)
 	if err != nil {
 		// Refused before connection_init: the client hears the close
 		// code, and gqlgen reads nothing more.
