@@ -127,6 +127,9 @@ func (a *app) init(ctx context.Context) error {
 	if opts.MFA, err = mfaOptions(ctx, cfg, a.store); err != nil {
 		return err
 	}
+	if opts.Passkeys.RP, err = relyingParty(cfg); err != nil {
+		return err
+	}
 	opts.OnEvent = func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) }
 	a.svc = auth.NewService(store, tokens, hasher, opts)
 

@@ -11,6 +11,7 @@ import (
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/graph"
 	"github.com/gqlauth/gqlauth/httpapi"
+	"github.com/gqlauth/gqlauth/passkey"
 )
 
 // setting is one environment variable the server reads. The table drives
@@ -85,6 +86,9 @@ var settings = []setting{
 	{"MFA_ENCRYPTION_KEY_FILE", "", "file holding MFA_ENCRYPTION_KEY (instead of MFA_ENCRYPTION_KEY)"},
 	{"TOTP_ISSUER", "gqlauth", "issuer named in authenticator apps (the otpauth URI's issuer)"},
 	{"REQUIRE_ADMIN_MFA", "", "every ADMIN field and admin operation requires a login with a second factor (aal2); default true when APP_ENV=production, false otherwise"},
+	{"WEBAUTHN_RP_ID", "localhost", "the domain passkeys are bound to: the site's host or a registrable suffix of it (example.com serves app.example.com too); changing it orphans every registered passkey"},
+	{"WEBAUTHN_RP_NAME", "gqlauth", "the relying party's name, which some authenticators show"},
+	{"WEBAUTHN_ORIGINS", "", "comma-separated origins (https://host[:port]; http only on localhost) of the pages that use passkeys, each on WEBAUTHN_RP_ID; required when APP_ENV=production; default otherwise: http://localhost:PORT (ADDR's port) and APP_URL's origin when it is on WEBAUTHN_RP_ID"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
 	{"METRICS", "true", "serve Prometheus metrics at /metrics"},
 	{"METRICS_ADDR", "", "serve /metrics on this address instead of ADDR (e.g. 127.0.0.1:9090)"},
@@ -136,6 +140,7 @@ type config struct {
 	// RequireVerifiedEmail refuses logins of unverified accounts.
 	RequireVerifiedEmail bool
 	Mfa                  mfaConfig
+	WebAuthn             passkey.Config
 }
 
 // loadConfig reads every setting and reports every problem at once, one
@@ -145,7 +150,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (*config, error) {
 	c := &config{}
 	r := &envReader{getenv: getenv}
-	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa} {
+	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa, readWebAuthn} {
 		read(r, c)
 	}
 	if len(r.problems) > 0 {

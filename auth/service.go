@@ -23,6 +23,7 @@ type Service struct {
 	Pruner       *Pruner
 	Tokens       *Tokens
 	Mfa          *Mfa
+	Passkeys     *Passkeys
 }
 
 // Store is the persistence of all the use cases together: each declares
@@ -41,6 +42,7 @@ type Store interface {
 	auditStore
 	linkStore
 	mfaStore
+	passkeyStore
 }
 
 // ServiceOptions are the Service's tunables; zero values take defaults.
@@ -65,6 +67,8 @@ type ServiceOptions struct {
 	Logger            *slog.Logger
 	// MFA configures the second factor.
 	MFA MfaOptions
+	// Passkeys configure WebAuthn.
+	Passkeys PasskeyOptions
 	// Now is the clock of every use case (tests pass a fake one).
 	Now func() time.Time
 }
@@ -112,5 +116,7 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 		Pruner:   &Pruner{store: store, retention: opts.AuditRetention, log: log, now: now},
 		Tokens:   tokens,
 		Mfa:      mfa,
+		Passkeys: &Passkeys{store: store, guard: guard, throttle: throttle, issue: issue, audit: audit, mfa: mfa,
+			log: log, now: now, rp: opts.Passkeys.RP},
 	}
 }

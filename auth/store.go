@@ -80,4 +80,6 @@ type Queries interface {
 
 	// The second factor's writes (see Mfa).
 	mfaQueries
+	// Passkeys' writes (see Passkeys).
+	passkeyQueries
 }

@@ -84,6 +84,22 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A WebAuthn credential registered on the account.
+type Passkey struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+	// The last login with it; null before the first.
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+}
+
+// A begun WebAuthn ceremony: finish it within 5 minutes, once.
+type PasskeyChallenge struct {
+	ChallengeID string `json:"challengeId"`
+	// PublicKeyCredentialCreationOptionsJSON (registration) or PublicKeyCredentialRequestOptionsJSON (login), bare.
+	Options any `json:"options"`
+}
+
 type Query struct {
 }
 
@@ -129,6 +145,8 @@ type User struct {
 	CustomClaims any `json:"customClaims,omitempty"`
 	// Whether the account has a confirmed second factor.
 	MfaEnabled bool `json:"mfaEnabled"`
+	// The account's passkeys, oldest first (the caller's own, or any user's for an ADMIN).
+	Passkeys []Passkey `json:"passkeys"`
 }
 
 func (User) IsEntity() {}
