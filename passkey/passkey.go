@@ -157,7 +157,9 @@ func (rp *RP) BeginLogin(allowed []auth.Passkey) (*auth.PasskeyCeremony, error) 
 }
 
 // assertion is a parsed login credential (auth.PasskeyAssertion.Parsed).
-type assertion struct{ parsed *protocol.ParsedCredentialAssertionData }
+type assertion struct {
+	parsed *protocol.ParsedCredentialAssertionData
+}
 
 // ParseAssertion reads a login's PublicKeyCredential JSON.
 func (rp *RP) ParseAssertion(credential []byte) (*auth.PasskeyAssertion, error) {
