@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gqlauth/gqlauth/passkey/passkeytest"
 )
@@ -258,7 +260,6 @@ func TestPasskeyRefusals(t *testing.T) {
 		s := startServer(t, testEnv(dbURL, nil))
 		tk, p := s.register(t, "alice@example.com", "password-123")
 		aliceID := p["user"].(map[string]any)["id"].(string)
-		_ = aliceID
 		s.markVerified(t, tk.access, "alice@example.com")
 		a := newAuthenticator()
 		_, key := s.addPasskey(t, tk.access, a, "Laptop")
@@ -302,6 +303,191 @@ func TestPasskeyRefusals(t *testing.T) {
 		// What is not a login's credential.
 		c = s.beginLogin(t, "")
 		wantCredentialErr(t, s.finishLogin(t, c, map[string]any{"id": "x", "type": "public-key"}), "CREDENTIAL_INVALID")
+		// The user handle names the passkey's account, or it is refused
+		// (it is outside the signature).
+		bob, bp := s.register(t, "bob@example.com", "password-123")
+		bobID := bp["user"].(map[string]any)["id"].(string)
+		c = s.beginLogin(t, "")
+		asn = assert(t, a, c, key)
+		asn["response"].(map[string]any)["userHandle"] = base64.RawURLEncoding.EncodeToString([]byte(bobID))
+		wantCredentialErr(t, s.finishLogin(t, c, asn), "CREDENTIAL_INVALID")
 
+		// A challenge lives five minutes.
+		c = s.beginLogin(t, "alice@example.com")
+		if _, err := storeOf(t, dbURL).DB().Exec(storeOf(t, dbURL).DB().Rebind(
+			`UPDATE passkey_challenges SET expires_at = created_at WHERE id = ?`), c.id); err != nil {
+			t.Fatal(err)
+		}
+		wantCredentialErr(t, s.finishLogin(t, c, assert(t, a, c, key)), "CHALLENGE_EXPIRED")
+		// A challenge is for its ceremony: a registration's cannot finish
+		// a login, nor a login's a registration.
+		reg := challengeOf(t, s.do(t, tk.access, beginRegQ, nil), "beginPasskeyRegistration")
+		wantCredentialErr(t, s.finishLogin(t, reg, assert(t, a, s.beginLogin(t, ""), key)), "CHALLENGE_INVALID")
+		c = s.beginLogin(t, "")
+		other := newAuthenticator()
+		cred, _, err := other.Create(challengeOf(t, s.do(t, tk.access, beginRegQ, nil), "beginPasskeyRegistration").options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCredentialErr(t, s.do(t, tk.access, finishRegQ, map[string]any{"c": c.id, "cr": cred}), "CHALLENGE_INVALID")
+		// An unknown challenge id.
+		wantCredentialErr(t, s.finishLogin(t, challenge{id: "no-such-challenge"}, assert(t, a, s.beginLogin(t, ""), key)), "CHALLENGE_INVALID")
+
+		// Another user's challenge: Bob's registration cannot finish on
+		// Alice's registration challenge, nor his passkey answer a login
+		// begun for Alice's address.
+		s.markVerified(t, bob.access, "bob@example.com")
+		b := newAuthenticator()
+		_, bobKey := s.addPasskey(t, bob.access, b, "Bob's")
+		reg = challengeOf(t, s.do(t, tk.access, beginRegQ, nil), "beginPasskeyRegistration")
+		cred, _, err = b.Create(reg.options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCredentialErr(t, s.do(t, bob.access, finishRegQ, map[string]any{"c": reg.id, "cr": cred}), "CHALLENGE_INVALID")
+		c = s.beginLogin(t, "alice@example.com")
+		wantCredentialErr(t, s.finishLogin(t, c, assert(t, b, c, bobKey)), "CHALLENGE_INVALID")
+		if pks := ok(t, s.do(t, bob.access, myPasskeysQ, nil))["me"].(map[string]any)["passkeys"].([]any); len(pks) != 1 {
+			t.Fatalf("bob's passkeys = %v", pks)
+		}
+
+		// A signature counter that goes back (a copy of the key in use
+		// elsewhere) is refused and audited; the stored counter stays.
+		var before int64
+		store := storeOf(t, dbURL).DB()
+		counter := store.Rebind(`SELECT sign_count FROM passkeys WHERE user_id = ?`)
+		if err := store.Get(&before, counter, aliceID); err != nil {
+			t.Fatal(err)
+		}
+		key.Count = 0
+		c = s.beginLogin(t, "")
+		wantCredentialErr(t, s.finishLogin(t, c, assert(t, a, c, key)), "COUNTER_REGRESSED")
+		key.Count = uint32(before) - 1 // the same counter again
+		c = s.beginLogin(t, "")
+		wantCredentialErr(t, s.finishLogin(t, c, assert(t, a, c, key)), "COUNTER_REGRESSED")
+		var after int64
+		if err := store.Get(&after, counter, aliceID); err != nil || after != before {
+			t.Fatalf("counter %d -> %d (%v)", before, after, err)
+		}
+		if rows := auditRows(t, dbURL, aliceID); !hasRow(rows, "passkey_counter_regressed") || !hasRow(rows, "login_failed passkey") {
+			t.Fatalf("audit = %v", rows)
+		}
+		key.Count = uint32(before)
+		c = s.beginLogin(t, "")
+		ok(t, s.finishLogin(t, c, assert(t, a, c, key)))
+	})
+}
+
+// beginPasskeyLogin tells no more about an address than WebAuthn itself
+// does: an unknown address, a known one without passkeys and no address at
+// all get the same options (a discoverable login, no credential listed);
+// only an address with passkeys lists them, as a non-discoverable
+// login must.
+func TestPasskeyLoginEnumeration(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, testEnv(dbURL, nil))
+		tk, _ := s.register(t, "alice@example.com", "password-123")
+		s.markVerified(t, tk.access, "alice@example.com")
+		s.register(t, "bob@example.com", "password-123")
+		s.addPasskey(t, tk.access, newAuthenticator(), "Laptop")
+
+		shape := func(c challenge) string {
+			var keys []string
+			for k, v := range c.options {
+				if k != "challenge" {
+					keys = append(keys, k+"="+fmtJSON(v))
+				}
+			}
+			slices.Sort(keys)
+			return strings.Join(keys, " ")
+		}
+		none := shape(s.beginLogin(t, ""))
+		for _, email := range []string{"nobody@example.com", "bob@example.com"} {
+			if got := shape(s.beginLogin(t, email)); got != none {
+				t.Errorf("beginPasskeyLogin(%s) = %s, want as without an address: %s", email, got, none)
+			}
+		}
+		if strings.Contains(none, "allowCredentials") {
+			t.Fatalf("discoverable options list credentials: %s", none)
+		}
+		if with := s.beginLogin(t, "alice@example.com"); with.options["allowCredentials"] == nil {
+			t.Fatalf("options for an address with passkeys = %v", with.options)
+		}
+		wantErr(t, s.do(t, "", beginLoginQ, map[string]any{"e": "not an address"}), "BAD_USER_INPUT", "")
+	})
+}
+
+// Passkey mutations are credential mutations: throttled per client, one
+// per request, priced high.
+func TestPasskeyThrottled(t *testing.T) {
+	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"RATE_LIMIT_IP": "3"}))
+	for range 3 {
+		s.beginLogin(t, "")
+	}
+	if e := wantErr(t, s.do(t, "", beginLoginQ, nil), "RATE_LIMITED", ""); e.Extensions["retryAfter"] == nil {
+		t.Fatalf("no retryAfter: %v", e)
+	}
+	wantErr(t, s.do(t, "", `mutation { a: beginPasskeyLogin { challengeId } b: beginPasskeyLogin { challengeId } }`, nil),
+		"TOO_MANY_CREDENTIAL_MUTATIONS", "")
+	wantErr(t, s.do(t, "", `mutation($c: ID!, $cr: JSON!) { a: finishPasskeyLogin(challengeId: $c, credential: $cr) { fresh }
+		b: verifyMfaPasskey(mfaToken: "t", challengeId: $c, credential: $cr) { fresh } }`, map[string]any{"c": "x", "cr": map[string]any{}}),
+		"TOO_MANY_CREDENTIAL_MUTATIONS", "")
+}
+
+func fmtJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// With TOTP on, a passkey completes a password login's second step
+// (verifyMfaPasskey): aal2 with amr [pwd hwk]. A passkey login alone skips
+// both the password and the code.
+func TestPasskeyAsSecondFactor(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, testEnv(dbURL, nil))
+		u := s.enroll(t, "alice@example.com")
+		a := newAuthenticator()
+		_, key := s.addPasskey(t, u.tokens.access, a, "Laptop")
+		bob, _ := s.register(t, "bob@example.com", "password-123")
+		s.markVerified(t, bob.access, "bob@example.com")
+		b := newAuthenticator()
+		_, bobKey := s.addPasskey(t, bob.access, b, "Bob's")
+
+		mfaToken := s.firstStep(t, u.email, u.password)
+		verify := func(c challenge, cred map[string]any) *gqlResponse {
+			return s.do(t, "", verifyPkQ, map[string]any{"t": mfaToken, "c": c.id, "cr": cred})
+		}
+		// Another account's passkey does not answer for Alice, nor does
+		// a bad assertion; neither spends the mfaToken.
+		c := s.beginLogin(t, "")
+		wantCredentialErr(t, verify(c, assert(t, b, c, bobKey)), "CREDENTIAL_UNKNOWN")
+		c = s.beginLogin(t, "bob@example.com")
+		wantCredentialErr(t, verify(c, assert(t, a, c, key)), "CHALLENGE_INVALID")
+		a.Origin = "https://evil.example"
+		c = s.beginLogin(t, u.email)
+		wantCredentialErr(t, verify(c, assert(t, a, c, key)), "ORIGIN_MISMATCH")
+		a.Origin = testOrigin
+
+		c = s.beginLogin(t, u.email)
+		p := ok(t, verify(c, assert(t, a, c, key)))["verifyMfaPasskey"].(map[string]any)
+		if p["mfaRequired"] != false || p["fresh"] != true {
+			t.Fatalf("verifyMfaPasskey = %v", p)
+		}
+		wantAuthn(t, p["accessToken"].(string), "aal2", "pwd", "hwk")
+		ok(t, s.do(t, p["accessToken"].(string), remainingQ, nil))
+		// The mfaToken served one login.
+		c = s.beginLogin(t, u.email)
+		wantErr(t, verify(c, assert(t, a, c, key)), "UNAUTHENTICATED", "TOKEN_INVALID")
+		wantErr(t, s.do(t, "", verifyPkQ, map[string]any{"t": "", "c": c.id, "cr": map[string]any{}}), "UNAUTHENTICATED", "TOKEN_MISSING")
+
+		// A TOTP code still works for the second step.
+		s.verify(t, s.firstStep(t, u.email, u.password), totpAt(t, u.secret, time.Now().Add(30*time.Second)))
+
+		// And a passkey login needs neither password nor code.
+		tk, _ := s.passkeyLogin(t, a, u.email)
+		wantAuthn(t, tk.access, "aal2", "hwk")
+		if rows := auditRows(t, dbURL, u.id); !hasRow(rows, "login_succeeded with password and passkey") || !hasRow(rows, "login_failed passkey") {
+			t.Fatalf("audit = %v", rows)
+		}
 	})
 }
