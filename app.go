@@ -127,7 +127,7 @@ func (a *app) init(ctx context.Context) error {
 	if opts.MFA, err = mfaOptions(ctx, cfg, a.store); err != nil {
 		return err
 	}
-	if opts.Passkeys.RP, err = relyingParty(cfg); err != nil {
+	if opts.Passkeys.RP, err = relyingParty(cfg, a.log); err != nil {
 		return err
 	}
 	opts.OnEvent = func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) }

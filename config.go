@@ -88,7 +88,7 @@ var settings = []setting{
 	{"REQUIRE_ADMIN_MFA", "", "every ADMIN field and admin operation requires a login with a second factor (aal2); default true when APP_ENV=production, false otherwise"},
 	{"WEBAUTHN_RP_ID", "localhost", "the domain passkeys are bound to: the site's host or a registrable suffix of it (example.com serves app.example.com too); changing it orphans every registered passkey"},
 	{"WEBAUTHN_RP_NAME", "gqlauth", "the relying party's name, which some authenticators show"},
-	{"WEBAUTHN_ORIGINS", "", "comma-separated origins (https://host[:port]; http only on localhost) of the pages that use passkeys, each on WEBAUTHN_RP_ID; required when APP_ENV=production; default otherwise: http://localhost:PORT (ADDR's port) and APP_URL's origin when it is on WEBAUTHN_RP_ID"},
+	{"WEBAUTHN_ORIGINS", "", "comma-separated origins (https://host[:port]; http only on localhost) of the pages that use passkeys, each on WEBAUTHN_RP_ID; required when APP_ENV=production; default otherwise: http://localhost:PORT (ADDR's port) and APP_URL's origin when it is on WEBAUTHN_RP_ID (neither: passkeys are off)"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
 	{"METRICS", "true", "serve Prometheus metrics at /metrics"},
 	{"METRICS_ADDR", "", "serve /metrics on this address instead of ADDR (e.g. 127.0.0.1:9090)"},

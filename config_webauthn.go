@@ -1,10 +1,12 @@
 package main
 
 import (
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
 
+	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/passkey"
 )
 
@@ -34,10 +36,9 @@ func readWebAuthn(r *envReader, c *config) {
 		r.bad("WEBAUTHN_ORIGINS", "required when APP_ENV=production: the https origins of the pages that use passkeys, e.g. https://app.example.com")
 		return
 	} else {
+		// None may apply (ADDR without a port, APP_URL elsewhere): then
+		// passkeys are off, which openApp tells in the log.
 		w.Origins = defaultOrigins(c, w.RPID)
-		if len(w.Origins) == 0 {
-			r.bad("WEBAUTHN_ORIGINS", "no default applies (ADDR has no port and APP_URL is not on %s): set it", w.RPID)
-		}
 	}
 	for _, o := range w.Origins {
 		if problem := originProblem(o, w.RPID); problem != "" {
@@ -84,7 +85,12 @@ func onRPID(host, rpID string) bool {
 	return host == rpID || strings.HasSuffix(host, "."+rpID)
 }
 
-// relyingParty is the passkeys' relying party of cfg.
-func relyingParty(cfg *config) (*passkey.RP, error) {
+// relyingParty is the passkeys' relying party of cfg; nil, and a warning,
+// when no origin is allowed (development only: production requires them).
+func relyingParty(cfg *config, log *slog.Logger) (auth.WebAuthnRP, error) {
+	if len(cfg.WebAuthn.Origins) == 0 {
+		log.Warn("passkeys are off: no origin may use them (set WEBAUTHN_ORIGINS)")
+		return nil, nil
+	}
 	return passkey.New(cfg.WebAuthn)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +22,14 @@ func TestWebAuthnConfig(t *testing.T) {
 	if c, err := loadConfig(getenvFrom(map[string]string{"PORT": "9000", "APP_URL": "http://127.0.0.1:3000"})); err != nil ||
 		!slices.Equal(c.WebAuthn.Origins, []string{"http://localhost:9000"}) {
 		t.Fatalf("origins with PORT and an APP_URL off the RP ID = %v (%v)", c.WebAuthn.Origins, err)
+	}
+	// No default applies: passkeys are off, the server starts.
+	c, err := loadConfig(getenvFrom(map[string]string{"ADDR": "127.0.0.1:0", "APP_URL": "https://app.example.com"}))
+	if err != nil || len(c.WebAuthn.Origins) != 0 {
+		t.Fatalf("origins = %v (%v)", c.WebAuthn.Origins, err)
+	}
+	if rp, err := relyingParty(c, slog.New(slog.DiscardHandler)); rp != nil || err != nil {
+		t.Fatalf("relying party without origins = %v, %v", rp, err)
 	}
 
 	prod := map[string]string{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256",
@@ -45,14 +54,14 @@ func TestWebAuthnConfig(t *testing.T) {
 		}
 	}
 	prod["WEBAUTHN_RP_ID"], prod["WEBAUTHN_ORIGINS"] = "Example.com", "https://example.com, https://app.example.com:8443/"
-	c, err := loadConfig(getenvFrom(prod))
+	c, err = loadConfig(getenvFrom(prod))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if w := c.WebAuthn; w.RPID != "example.com" || !slices.Equal(w.Origins, []string{"https://example.com", "https://app.example.com:8443"}) {
 		t.Fatalf("production = %+v", w)
 	}
-	if _, err := relyingParty(c); err != nil {
-		t.Fatal(err)
+	if rp, err := relyingParty(c, slog.Default()); err != nil || rp == nil {
+		t.Fatal(rp, err)
 	}
 }
