@@ -51,7 +51,8 @@ export async function exampleVite() {
 
 /**
  * Starts gqlauth in cookie mode (env overrides testEnv's settings), the
- * app in front of it, and Chromium. Resolves to:
+ * app in front of it (on port, default any free one), and Chromium.
+ * Resolves to:
  *   srv        the server (lib/server.mjs)
  *   appURL     the app's URL ('http://127.0.0.1:PORT/')
  *   openPage(contextOptions) a new browser context (its own cookie jar)
@@ -60,7 +61,7 @@ export async function exampleVite() {
  *              test to assert none
  *   close()    stops all three
  */
-export async function startExampleApp(env = {}) {
+export async function startExampleApp(env = {}, { port = 0 } = {}) {
   mkdirSync(artifacts, { recursive: true });
   const vite = await exampleVite();
   const srv = await startServer({ TOKEN_LOCATION: 'cookies', COOKIE_SECURE: 'false', ...env });
@@ -73,7 +74,7 @@ export async function startExampleApp(env = {}) {
     preview = await vite.preview({
       root: appDir,
       logLevel: 'warn',
-      preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false },
+      preview: { host: '127.0.0.1', port, strictPort: true, open: false },
     });
     browser = await chromium.launch(launchOptions);
   } catch (e) {

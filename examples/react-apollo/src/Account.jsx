@@ -8,6 +8,7 @@ import { useState } from 'react';
 import { errorInfo, errorMessage } from './errors.js';
 import { ago, device, fullTime } from './format.js';
 import { LOGOUT, MY_SESSIONS, REVOKE_SESSION } from './operations.js';
+import { PasskeyList } from './Passkeys.jsx';
 import TwoFactor from './TwoFactor.jsx';
 
 export default function Account({ me, onSignedOut }) {
@@ -37,6 +38,7 @@ export default function Account({ me, onSignedOut }) {
       <p>Signed in as <strong>{me.email}</strong> · role {me.role}</p>
 
       <TwoFactor me={me} />
+      <PasskeyList />
 
       <h3>Where you are signed in</h3>
       {loading && !data ? <p>Loading…</p>

@@ -9,6 +9,7 @@ import { useState } from 'react';
 
 import { errorField, errorInfo, errorMessage } from './errors.js';
 import MfaStep from './MfaStep.jsx';
+import { PasskeySignIn } from './Passkeys.jsx';
 import { LOGIN, REGISTER } from './operations.js';
 import { navigate } from './router.js';
 
@@ -88,6 +89,7 @@ export default function AuthForm({ mode, route }) {
       </div>
       {error && !field && <p role="alert" className="error" data-testid="form-error">{errorMessage(error)}</p>}
       <div className="buttons">{signup ? [signupButton, loginButton] : [loginButton, signupButton]}</div>
+      {!signup && <PasskeySignIn email={() => document.getElementById('email')?.value ?? ''} onSignedIn={signedIn} />}
       <p className="muted">
         {signup ? <>Have an account? <a href="#/login">Sign in</a></> : <>New here? <a href="#/signup">Create an account</a></>}
       </p>
