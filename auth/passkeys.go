@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"strings"
 	"time"
 	"unicode"
@@ -178,7 +177,6 @@ type Passkeys struct {
 	issue    *issuer
 	audit    *auditor
 	mfa      *Mfa
-	log      *slog.Logger
 	now      func() time.Time
 	rp       WebAuthnRP
 }

@@ -117,6 +117,6 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 		Tokens:   tokens,
 		Mfa:      mfa,
 		Passkeys: &Passkeys{store: store, guard: guard, throttle: throttle, issue: issue, audit: audit, mfa: mfa,
-			log: log, now: now, rp: opts.Passkeys.RP},
+			now: now, rp: opts.Passkeys.RP},
 	}
 }
