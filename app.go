@@ -19,6 +19,8 @@ import (
 	"github.com/gqlauth/gqlauth/httpapi"
 	"github.com/gqlauth/gqlauth/mailer"
 	"github.com/gqlauth/gqlauth/metrics"
+	"github.com/gqlauth/gqlauth/telemetry"
+	"github.com/gqlauth/gqlauth/tracing"
 )
 
 // app is the wired server: the store, the use cases, the hash worker and
@@ -32,6 +34,7 @@ type app struct {
 	metrics *metrics.Metrics
 	cache   *cache.Store // nil when CACHE_ENTRIES=0
 	mailer  *mailer.Sender
+	tracing *telemetry.Tracing // nil unless OTEL_EXPORTER_OTLP_ENDPOINT is set
 
 	hashWorker hashWorkers // nil when HASH_ISOLATION=off
 }
@@ -79,12 +82,21 @@ func (a *app) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if a.tracing, err = telemetry.Start(ctx, cfg.Tracing, a.log); err != nil {
+		return err
+	}
 	var kdf auth.KeyDeriver
 	if cfg.HashIsolation.Process {
 		if a.hashWorker, err = startHashWorkers(cfg, a.log); err != nil {
 			return fmt.Errorf("HASH_ISOLATION: %w", err)
 		}
 		kdf = a.hashWorker
+	}
+	if a.tracing != nil {
+		if kdf == nil {
+			kdf = auth.InProcessKDF
+		}
+		kdf = tracing.TraceKeyDeriver(kdf)
 	}
 	hasher, err := auth.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.HashQueue, kdf)
 	if err != nil {
@@ -137,6 +149,7 @@ func (a *app) init(ctx context.Context) error {
 		Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 		Limits: cfg.Limits, Timeout: cfg.OpTimeout, Logger: a.log,
 		Observe: a.metrics.Operation, OperationNames: cfg.MetricsOps, OnAuthCheck: a.metrics.AuthCheck,
+		HideEdgeDirectives: !cfg.EdgeDirectives,
 	}))
 	var metricsHandler http.Handler
 	if cfg.Metrics && cfg.MetricsAddr == "" {
@@ -151,7 +164,7 @@ func (a *app) init(ctx context.Context) error {
 	a.handler = httpapi.NewHandler(httpapi.Routes{
 		GraphQL: gql, Playground: pg, Ready: a.ready, Logger: a.log,
 		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins, Metrics: metricsHandler,
-		JWKS: tokens.PublicKeys,
+		JWKS: tokens.PublicKeys, Tracing: a.tracing.Provider(),
 	})
 	return nil
 }
@@ -193,8 +206,19 @@ func newTokens(ctx context.Context, cfg *config, log *slog.Logger, store *db.Sto
 	return auth.NewTokens(auth.TokenConfig{
 		Key: key, Issuer: cfg.Issuer, Audience: cfg.Audience,
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Leeway: cfg.Leeway,
-		Shaper: cfg.Claims,
+		Shaper: shaper(cfg),
 	}, nil)
+}
+
+// shaper is the configured claim shaping, with REQUIRE_ADMIN_MFA's say on
+// the admin scope.
+func shaper(cfg *config) *auth.ClaimShaper {
+	if cfg.Claims == nil {
+		return nil
+	}
+	s := *cfg.Claims
+	s.AdminNeedsAAL2 = cfg.Mfa.RequireAdmin
+	return &s
 }
 
 // jwtSecret returns the configured secret or, outside production, one
@@ -328,7 +352,19 @@ func (a *app) startKeys(ctx context.Context) error {
 	return nil
 }
 
+// traceFlushTimeout bounds the export of the last spans at shutdown, so
+// that a collector that is down delays a stop by this much at most.
+const traceFlushTimeout = 5 * time.Second
+
 func (a *app) close() error {
+	if a.tracing != nil {
+		// The spans of the last requests are still batched: send them.
+		ctx, cancel := context.WithTimeout(context.Background(), traceFlushTimeout)
+		if err := a.tracing.Shutdown(ctx); err != nil {
+			a.log.Warn("trace export at shutdown failed", "err", err)
+		}
+		cancel()
+	}
 	if a.hashWorker != nil {
 		a.hashWorker.Close()
 	}

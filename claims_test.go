@@ -94,3 +94,23 @@ func TestClaimsConfigRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimsThatBreakTokensRefused: custom claims with which the user's
+// tokens could not be issued (the template fails on them) are refused
+// when set, rather than failing every later login of the user.
+func TestClaimsThatBreakTokensRefused(t *testing.T) {
+	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"CLAIMS_TEMPLATE": `{"tenant": "{{with .Claims.org}}{{.id}}{{end}}"}`}))
+	ada, p := s.register(t, "ada@example.com", "password-123")
+	admin := adminOf(t, s)
+	set := `mutation($id: ID!, $c: JSON) { setUserClaims(userId: $id, claims: $c) { id } }`
+	id := p["user"].(map[string]any)["id"]
+	e := wantErr(t, s.do(t, admin, set, map[string]any{"id": id, "c": map[string]any{"org": "not-an-object"}}), "BAD_USER_INPUT", "")
+	if e.Extensions["field"] != "claims" {
+		t.Fatalf("field %v", e.Extensions)
+	}
+	ok(t, s.do(t, admin, set, map[string]any{"id": id, "c": map[string]any{"org": map[string]any{"id": "acme"}}}))
+	r := payloadTokens(t, ok(t, s.refresh(t, ada.refresh)), "refresh")
+	if c := jwtPayload(t, r.access); c["tenant"] != "acme" {
+		t.Fatalf("claims %v", c)
+	}
+}

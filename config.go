@@ -12,6 +12,7 @@ import (
 	"github.com/gqlauth/gqlauth/graph"
 	"github.com/gqlauth/gqlauth/httpapi"
 	"github.com/gqlauth/gqlauth/passkey"
+	"github.com/gqlauth/gqlauth/telemetry"
 )
 
 // setting is one environment variable the server reads. The table drives
@@ -36,6 +37,7 @@ var settings = []setting{
 	{"ACCESS_TOKEN_TTL", "15m", "access token lifetime; accepted for up to this plus JWT_LEEWAY, so it must be longer than JWT_LEEWAY"},
 	{"REFRESH_TOKEN_TTL", "720h", "refresh token lifetime (30 days); a session ends after this long unused"},
 	{"ROLE_SCOPES", "", "the scope claim of each role's access tokens, for a router's @requiresScopes: ROLE=scope scope;ROLE=scope; default USER=user:read user:write;ADMIN=user:read user:write admin"},
+	{"FEDERATION_EDGE_DIRECTIVES", "true", "declare Federation's @authenticated and @requiresScopes in the subgraph SDL (_service { sdl }), for Apollo Router to enforce; false for @apollo/gateway, which refuses supergraphs that use them"},
 	{"CLAIMS_TEMPLATE", "", "JSON object of extra access-token claims whose strings are Go templates over the user (.ID, .Email, .Role, .Verified, .Claims; functions lower, upper), e.g. Hasura's {\"https://hasura.io/jwt/claims\": {\"x-hasura-user-id\": \"{{.ID}}\", \"x-hasura-default-role\": \"{{.Role | lower}}\"}}; reserved claims refused"},
 	{"CLAIMS_TEMPLATE_FILE", "", "file holding CLAIMS_TEMPLATE (instead of CLAIMS_TEMPLATE)"},
 	{"CLAIMS_NAMESPACE", "app_metadata", "the access-token claim holding a user's customClaims (set by setUserClaims); empty: custom claims are not issued"},
@@ -93,6 +95,17 @@ var settings = []setting{
 	{"METRICS", "true", "serve Prometheus metrics at /metrics"},
 	{"METRICS_ADDR", "", "serve /metrics on this address instead of ADDR (e.g. 127.0.0.1:9090)"},
 	{"METRICS_OPERATIONS", "", "comma-separated operation names that label the operation metrics as such (at most 100); any other operation is labelled by its root field, so clients cannot make up series"},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "base URL of an OpenTelemetry collector's OTLP/HTTP receiver (e.g. http://otel-collector:4318): traces go to its /v1/traces; unset (with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT): tracing is off and costs nothing"},
+	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "full URL traces are sent to, used as is (e.g. http://tempo:4318/v1/traces); wins over OTEL_EXPORTER_OTLP_ENDPOINT"},
+	{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", "http/protobuf or http/json (grpc is refused: use the collector's HTTP port, 4318)"},
+	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "", "the same for traces alone; wins over OTEL_EXPORTER_OTLP_PROTOCOL"},
+	{"OTEL_EXPORTER_OTLP_HEADERS", "", "headers sent with every export, key=value pairs separated by commas, values percent-encoded (e.g. authorization=Bearer%20KEY for a hosted collector)"},
+	{"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "", "the same for traces alone; wins over OTEL_EXPORTER_OTLP_HEADERS"},
+	{"OTEL_SERVICE_NAME", "gqlauth", "service.name of the traces"},
+	{"OTEL_RESOURCE_ATTRIBUTES", "", "more resource attributes of the traces, key=value pairs separated by commas (e.g. deployment.environment.name=prod,service.instance.id=replica-1)"},
+	{"OTEL_TRACES_SAMPLER", "parentbased_always_on", "which traces are recorded: always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio (parentbased_*: as the caller's traceparent says when it sends one)"},
+	{"OTEL_TRACES_SAMPLER_ARG", "", "the share of traces the traceidratio samplers record, from 0 to 1; default 1"},
+	{"OTEL_SDK_DISABLED", "false", "true: tracing off even with an endpoint set"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "text", "text or json"},
 }
@@ -106,6 +119,7 @@ type config struct {
 	JWTSecret       []byte
 	SigningKey      *auth.SigningKey  // nil: HS256 with JWTSecret
 	Claims          *auth.ClaimShaper // scope, CLAIMS_TEMPLATE, custom claims
+	EdgeDirectives  bool              // @authenticated, @requiresScopes in _service
 	Transport       httpapi.Transport
 	Issuer          string
 	Audience        string
@@ -137,6 +151,7 @@ type config struct {
 	LogLevel        slog.Level
 	LogJSON         bool
 	Mail            mailConfig
+	Tracing         telemetry.Config // off unless an OTLP endpoint is set
 	// RequireVerifiedEmail refuses logins of unverified accounts.
 	RequireVerifiedEmail bool
 	Mfa                  mfaConfig
@@ -150,7 +165,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (*config, error) {
 	c := &config{}
 	r := &envReader{getenv: getenv}
-	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa, readWebAuthn} {
+	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa, readTracing, readWebAuthn} {
 		read(r, c)
 	}
 	if len(r.problems) > 0 {

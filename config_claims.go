@@ -31,6 +31,7 @@ func readClaims(r *envReader, c *config) {
 		r.bad("CLAIMS_NAMESPACE", "%v", err)
 	}
 	c.Claims = s
+	c.EdgeDirectives = r.boolean("FEDERATION_EDGE_DIRECTIVES", true)
 }
 
 // parseRoleScopes reads ROLE_SCOPES: ROLE=scope scope;ROLE=scope. A role

@@ -189,3 +189,23 @@ func TestFederationEntityErrors(t *testing.T) {
 		noErrorLogs(t, s)
 	})
 }
+
+// TestEdgeDirectivesCanBeHidden: with FEDERATION_EDGE_DIRECTIVES=false the
+// subgraph SDL has no @authenticated or @requiresScopes (uses and imports:
+// @apollo/gateway refuses supergraphs with them) and is still the schema;
+// the server's own directives still refuse as before.
+func TestEdgeDirectivesCanBeHidden(t *testing.T) {
+	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"FEDERATION_EDGE_DIRECTIVES": "false"}))
+	sdl := ok(t, s.do(t, "", `{ _service { sdl } }`, nil))["_service"].(map[string]any)["sdl"].(string)
+	for _, gone := range []string{" @authenticated\n", "@requiresScopes(", `"@authenticated"`, `"@requiresScopes"`} {
+		if strings.Contains(sdl, gone) {
+			t.Fatalf("_service.sdl still has %s:\n%s", gone, sdl)
+		}
+	}
+	for _, kept := range []string{`import: ["@key", "@shareable"]`, "adminStats: AdminStats! @hasRole(role: ADMIN) @fresh\n", "me: User! @auth\n"} {
+		if !strings.Contains(sdl, kept) {
+			t.Fatalf("_service.sdl lacks %q:\n%s", kept, sdl)
+		}
+	}
+	wantErr(t, s.me(t, ""), "UNAUTHENTICATED", "TOKEN_MISSING")
+}

@@ -130,9 +130,7 @@ func TestLoginEndsAtTheOperationTimeoutWhileItsHashWaits(t *testing.T) {
 	s.register(t, "slow@example.com", "password-123")
 
 	pid := a.hashWorker.PID()
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	stopProcess(t, pid)
 	start := time.Now()
 	r := s.do(t, "", loginQ, loginVars("slow@example.com", "password-123"))
 	took := time.Since(start)
@@ -206,13 +204,29 @@ func TestStoppedIdleWorkerFallsBack(t *testing.T) {
 	defer hs.Close()
 	s := &testServer{URL: hs.URL}
 	s.register(t, "stopped@example.com", "password-123")
-	if err := syscall.Kill(tw.PID(), syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	stopProcess(t, tw.PID())
 	defer syscall.Kill(tw.PID(), syscall.SIGCONT)
 	s.login(t, "stopped@example.com", "password-123")
 	s.login(t, "stopped@example.com", "password-123")
 	if tw.Fallbacks() < 2 {
 		t.Fatalf("%d hashes fell back while the idle worker was stopped", tw.Fallbacks())
 	}
+}
+
+// stopProcess sends SIGSTOP to pid and waits until /proc shows it stopped:
+// the signal is delivered asynchronously, and on a loaded machine a worker
+// could still answer a request sent right after kill returned.
+func stopProcess(t *testing.T, pid int) {
+	t.Helper()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		// The state follows the command's closing parenthesis.
+		if i := bytes.LastIndexByte(b, ')'); err == nil && i > 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+			return
+		}
+	}
+	t.Fatalf("process %d did not stop", pid)
 }

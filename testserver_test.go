@@ -32,6 +32,9 @@ type testServer struct {
 	URL    string
 	env    map[string]string
 	stderr *syncBuffer
+	// stop stops the server before the test ends (it is stopped at the
+	// end anyway) and checks that it shut down cleanly.
+	stop func()
 }
 
 // syncBuffer collects the server's logs; the server writes from many
@@ -123,21 +126,27 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("server did not start; logs:\n%s", stderr.String())
 	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server exited with %v", err)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("server exited with %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Error("server did not shut down")
 			}
-		case <-time.After(20 * time.Second):
-			t.Error("server did not shut down")
-		}
+		})
+	}
+	t.Cleanup(func() {
+		stop()
 		if t.Failed() {
 			t.Logf("server logs:\n%s", stderr.String())
 		}
 	})
-	return &testServer{URL: url, env: env, stderr: stderr}
+	return &testServer{URL: url, env: env, stderr: stderr, stop: stop}
 }
 
 // gqlError is one entry of a GraphQL response's errors.

@@ -223,6 +223,9 @@ func (a *Admin) SetClaims(ctx context.Context, userID string, claims any) (*User
 	if err != nil {
 		return nil, err
 	}
+	if err := a.checkShape(ctx, userID, raw); err != nil {
+		return nil, err
+	}
 	now := a.now().UTC()
 	var u *User
 	err = a.store.Tx(ctx, func(q Queries) error {
@@ -242,6 +245,28 @@ func (a *Admin) SetClaims(ctx context.Context, userID string, claims any) (*User
 		return nil, wrap(err)
 	}
 	return u, nil
+}
+
+// checkShape refuses custom claims with which the user's tokens could not
+// be issued (CLAIMS_TEMPLATE fails on them, or renders past its bound):
+// every login and refresh of the user would fail.
+func (a *Admin) checkShape(ctx context.Context, userID string, raw RawJSON) error {
+	tokens := a.accounts.issue.tokens
+	if tokens == nil { // the CLI issues no tokens
+		return nil
+	}
+	u, err := a.store.UserByID(ctx, userID)
+	if errors.Is(err, ErrNotFound) {
+		return errNoSuchUser
+	}
+	if err != nil {
+		return Internal(err)
+	}
+	u.CustomClaims = raw
+	if err := tokens.CheckClaims(u); err != nil {
+		return BadInput("claims", "the access tokens of this user could not be issued with these claims: %v", err)
+	}
+	return nil
 }
 
 // VerifyEmail marks a user's address verified without a link: for an

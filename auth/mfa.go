@@ -24,6 +24,8 @@ const (
 	EventMfaChallenged         EventType = "mfa_challenged"
 	EventRecoveryCodeUsed      EventType = "recovery_code_used"
 	EventRecoveryCodesReplaced EventType = "recovery_codes_regenerated"
+	// MaxTotpFailures wrong codes in a row locked the authenticator.
+	EventMfaLocked EventType = "mfa_locked"
 )
 
 // MfaTokenTTL is how long the mfaToken of a login's first step may be
@@ -48,11 +50,20 @@ type MfaOptions struct {
 
 // TotpFactor is a user's authenticator, as the store keeps it.
 type TotpFactor struct {
-	UserID    string    `db:"user_id"`
-	SecretEnc string    `db:"secret_enc"` // sealed by secretBox
-	LastStep  int64     `db:"last_step"`  // last accepted time step; 0: none yet
-	CreatedAt time.Time `db:"created_at"`
+	UserID    string `db:"user_id"`
+	SecretEnc string `db:"secret_enc"` // sealed by secretBox
+	LastStep  int64  `db:"last_step"`  // last accepted time step; 0: none yet
+	// FailedCodes counts wrong codes since the last right one.
+	FailedCodes int       `db:"failed_codes"`
+	CreatedAt   time.Time `db:"created_at"`
 }
+
+// MaxTotpFailures is how many wrong codes in a row an authenticator takes
+// before it is refused until a recovery code (or an administrator's
+// reset) proves the user: the per-window throttle alone would let a
+// holder of the password guess on for ever (NIST SP 800-63B caps
+// consecutive failures at 100).
+const MaxTotpFailures = 100
 
 // MfaChallenge is a login waiting for its second factor. ID is the SHA-256
 // of the mfaToken the client holds: the store never sees the token.
@@ -83,7 +94,9 @@ type mfaQueries interface {
 	// AdvanceTotpStep records step as the user's last accepted one, only
 	// if it is later than the recorded one; false means it was not (a
 	// replay), and nothing changed.
-	AdvanceTotpStep(ctx context.Context, userID string, step int64) (bool, error)
+	AdvanceTotpStep(ctx context.Context, userID, secretEnc string, step int64) (bool, error)
+	// ClearTotpFailures forgets the wrong codes of a user's authenticator.
+	ClearTotpFailures(ctx context.Context, userID string) error
 	// ReplaceRecoveryCodes replaces every recovery code of the user.
 	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string, now time.Time) error
 	// UseRecoveryCode marks the unused code with hash as used at now;
@@ -102,6 +115,8 @@ type mfaStore interface {
 	UserByID(ctx context.Context, id string) (*User, error)
 	// TotpFactor reads a user's factor; ErrNotFound when there is none.
 	TotpFactor(ctx context.Context, userID string) (*TotpFactor, error)
+	// CountTotpFailure counts a wrong code and returns the count so far.
+	CountTotpFailure(ctx context.Context, userID string) (int, error)
 	// MfaChallenge reads a challenge; ErrNotFound when there is none.
 	MfaChallenge(ctx context.Context, id string) (*MfaChallenge, error)
 	// RecoveryCodesLeft counts a user's unused recovery codes.
@@ -142,6 +157,7 @@ var (
 	errNoPendingTotp     = BadInput("code", "no authenticator is being enrolled: call enrollTotp first")
 	errWrongCode         = BadInput("code", "the code is wrong or has expired")
 	errCodeUsed          = BadInput("code", "this code has already been used; wait for the next one")
+	errTotpLocked        = BadInput("code", "too many wrong codes: sign in with a recovery code, or ask an administrator to reset your second factor")
 )
 
 // maxCodeLen bounds a code before any work: a recovery code is 19
@@ -152,7 +168,7 @@ const maxCodeLen = 64
 // force until ConfirmTotp sees a code from it; enrolling again replaces a
 // pending secret. It needs a fresh token.
 func (m *Mfa) EnrollTotp(ctx context.Context) (*TotpEnrollment, error) {
-	p, err := m.guard.authorize(ctx, freshSession)
+	p, err := m.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +188,19 @@ func (m *Mfa) EnrollTotp(ctx context.Context) (*TotpEnrollment, error) {
 		return nil, Internal(err)
 	}
 	f := &TotpFactor{UserID: p.User.ID, SecretEnc: m.box.seal(p.User.ID, key.Secret()), CreatedAt: m.now().UTC()}
-	if err := m.store.Tx(ctx, func(q Queries) error { return q.PutTotpFactor(ctx, f) }); err != nil {
+	err = m.store.Tx(ctx, func(q Queries) error {
+		// Under the user's row lock: a factor enabled meanwhile (another
+		// request, another replica, a stale cache) is never replaced.
+		u, err := q.UserForUpdate(ctx, p.User.ID)
+		if err != nil {
+			return err
+		}
+		if u.MfaEnabled() {
+			return errMfaAlreadyEnabled
+		}
+		return q.PutTotpFactor(ctx, f)
+	})
+	if err != nil {
 		return nil, wrap(err)
 	}
 	return &TotpEnrollment{Secret: key.Secret(), URI: key.URL(), QRSvg: svg}, nil
@@ -181,7 +209,7 @@ func (m *Mfa) EnrollTotp(ctx context.Context) (*TotpEnrollment, error) {
 // ConfirmTotp turns the pending secret on, given a current code from it,
 // and returns the recovery codes, shown this once. It needs a fresh token.
 func (m *Mfa) ConfirmTotp(ctx context.Context, code string) ([]string, error) {
-	p, err := m.guard.authorize(ctx, freshSession)
+	p, err := m.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +223,13 @@ func (m *Mfa) ConfirmTotp(ctx context.Context, code string) ([]string, error) {
 	codes, hashes := newRecoveryCodes()
 	now := m.now().UTC()
 	err = m.store.Tx(ctx, func(q Queries) error {
+		u, err := q.UserForUpdate(ctx, p.User.ID)
+		if err != nil {
+			return err
+		}
+		if u.MfaEnabled() { // a racing confirmation won
+			return errMfaAlreadyEnabled
+		}
 		if err := m.spend(ctx, q, proof, now); err != nil {
 			return err
 		}
@@ -218,7 +253,7 @@ func (m *Mfa) ConfirmTotp(ctx context.Context, code string) ([]string, error) {
 // RegenerateRecoveryCodes replaces the caller's recovery codes, given a
 // current code (or an unused recovery code), and returns the new ones.
 func (m *Mfa) RegenerateRecoveryCodes(ctx context.Context, code string) ([]string, error) {
-	p, err := m.guard.authorize(ctx, freshSession)
+	p, err := m.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +288,7 @@ func (m *Mfa) RegenerateRecoveryCodes(ctx context.Context, code string) ([]strin
 // (or an unused recovery code), and ends the caller's other sessions: a
 // device that logged in with the factor keeps no more than this one.
 func (m *Mfa) DisableTotp(ctx context.Context, code string) error {
-	p, err := m.guard.authorize(ctx, freshSession)
+	p, err := m.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return err
 	}
@@ -297,12 +332,18 @@ func (m *Mfa) ResetUserMfa(ctx context.Context, userID string) (*User, error) {
 	now := m.now().UTC()
 	var u *User
 	err = m.store.Tx(ctx, func(q Queries) error {
-		old, err := q.UserByID(ctx, userID)
+		old, err := q.UserForUpdate(ctx, userID)
 		if errors.Is(err, ErrNotFound) {
 			return errNoSuchUser
 		}
 		if err != nil {
 			return err
+		}
+		// A mistyped address must not log an innocent user out.
+		if !old.MfaEnabled() {
+			if _, err := m.store.TotpFactor(ctx, userID); errors.Is(err, ErrNotFound) {
+				return BadInput("userId", "this user has no second factor")
+			}
 		}
 		n, err := m.remove(ctx, q, userID, keep, now)
 		if err != nil {
@@ -329,7 +370,7 @@ func (m *Mfa) remove(ctx context.Context, q Queries, userID, keep string, now ti
 	if err := q.SetUserMfa(ctx, userID, false, now); err != nil {
 		return 0, err
 	}
-	return q.RevokeUserSessions(ctx, userID, keep, now)
+	return endUserSessions(ctx, q, userID, keep, now)
 }
 
 // RecoveryCodesLeft counts the caller's unused recovery codes; it needs a
@@ -493,6 +534,7 @@ type factorProof struct {
 	userID string
 	method string // AMROTP or AMRRecovery
 	step   int64  // the TOTP code's time step
+	secret string // the sealed secret the TOTP code was checked against
 	hash   string // the recovery code's hash
 	key    ThrottleKey
 }
@@ -529,18 +571,27 @@ func (m *Mfa) prove(ctx context.Context, u *User, code string, recovery bool) (*
 	if err != nil {
 		return nil, Internal(err)
 	}
+	if f.FailedCodes >= MaxTotpFailures {
+		return nil, errTotpLocked
+	}
 	secret, err := m.box.open(u.ID, f.SecretEnc)
 	if err != nil {
 		return nil, Internal(fmt.Errorf("user %s: %w", u.ID, err))
 	}
 	step, ok := matchTotp(secret, code, m.now())
 	if !ok {
+		n, err := m.store.CountTotpFailure(ctx, u.ID)
+		if err != nil {
+			m.log.ErrorContext(ctx, "wrong second-factor code not counted", "user_id", u.ID, "err", err)
+		} else if n == MaxTotpFailures {
+			m.audit.record(ctx, EventMfaLocked, u.ID, u.Email, fmt.Sprintf("%d wrong codes in a row", n))
+		}
 		return nil, errWrongCode
 	}
 	if step <= f.LastStep {
 		return nil, errCodeUsed
 	}
-	return &factorProof{userID: u.ID, method: AMROTP, step: step, key: key}, nil
+	return &factorProof{userID: u.ID, method: AMROTP, step: step, secret: f.SecretEnc, key: key}, nil
 }
 
 // spend uses a proof up inside q's transaction: it moves the last
@@ -555,9 +606,9 @@ func (m *Mfa) spend(ctx context.Context, q Queries, pr *factorProof, now time.Ti
 		if !ok { // unknown and used alike: the answer does not say which
 			return errWrongCode
 		}
-		return nil
+		return q.ClearTotpFailures(ctx, pr.userID)
 	}
-	ok, err := q.AdvanceTotpStep(ctx, pr.userID, pr.step)
+	ok, err := q.AdvanceTotpStep(ctx, pr.userID, pr.secret, pr.step)
 	if err != nil {
 		return err
 	}
@@ -565,15 +616,6 @@ func (m *Mfa) spend(ctx context.Context, q Queries, pr *factorProof, now time.Ti
 		return errCodeUsed
 	}
 	return nil
-}
-
-// freshSession is the rule of the caller's own factor changes: a session
-// of the caller's (not the operator) with a fresh token.
-func freshSession(p *Principal) error {
-	if err := requireSession(p); err != nil {
-		return err
-	}
-	return RequireFresh(p)
 }
 
 // MfaEnabled reports whether the account has a confirmed second factor.

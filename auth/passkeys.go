@@ -104,7 +104,7 @@ func (p *Passkeys) BeginRegistration(ctx context.Context) (*PasskeyChallenge, js
 // the caller's registration challenge and stores it as a passkey named
 // name (or "Passkey").
 func (p *Passkeys) FinishRegistration(ctx context.Context, challengeID string, credential []byte, name *string) (*Passkey, error) {
-	pr, err := p.guard.authorize(ctx, freshSession)
+	pr, err := p.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ func (p *Passkeys) Rename(ctx context.Context, id, name string) (*Passkey, error
 // (as a password change would not end them either unless asked): the
 // caller ends them from the session list.
 func (p *Passkeys) Delete(ctx context.Context, id string) error {
-	pr, err := p.guard.authorize(ctx, freshSession)
+	pr, err := p.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return err
 	}

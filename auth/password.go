@@ -61,6 +61,10 @@ type KeyDeriver interface {
 // inlineKDF computes keys in this process.
 type inlineKDF struct{}
 
+// InProcessKDF computes argon2id keys in this process, as a Hasher given no
+// KeyDeriver does; exported for callers that wrap the deriver (tracing).
+var InProcessKDF KeyDeriver = inlineKDF{}
+
 func (inlineKDF) IDKey(_ context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
 	return argon2.IDKey(password, salt, time, memory, threads, keyLen), nil
 }

@@ -30,12 +30,27 @@ func RequireMFA(p *Principal) error {
 	switch {
 	case p == nil:
 		return Unauthenticated(ReasonTokenMissing)
-	case p.operator || (p.Claims != nil && p.Claims.AAL == AAL2):
+	case p.operator:
+		return nil
+	case p.Claims != nil && p.Claims.AAL == AAL2 && factorStillThere(p):
 		return nil
 	case !p.User.MfaEnabled():
 		return errMfaRequiredNoFactor
 	}
 	return errMfaRequired
+}
+
+// factorStillThere reports whether the factor an aal2 token was earned
+// with is still the user's: a token from a TOTP code (or a recovery code)
+// stops counting as aal2 once the user disabled the authenticator or an
+// admin reset it, though its session (and refreshes) go on.
+func factorStillThere(p *Principal) bool {
+	for _, m := range p.Claims.AMR {
+		if (m == AMROTP || m == AMRRecovery) && !p.User.MfaEnabled() {
+			return false
+		}
+	}
+	return true
 }
 
 // RequireAdminFactor is REQUIRE_ADMIN_MFA: when it is on, everything an

@@ -22,6 +22,13 @@ var ReservedClaims = []string{
 	"amr", "aal", "acr", "auth_time", "azp", "nonce", "cnf", "client_id",
 }
 
+// isReservedClaim compares without case: Go's encoding/json matches
+// claim names to fields without case, so "Sub" or "AAL" in a token would
+// be read back here as "sub" or "aal".
+func isReservedClaim(name string) bool {
+	return slices.ContainsFunc(ReservedClaims, func(r string) bool { return strings.EqualFold(r, name) })
+}
+
 // Bounds on what shapes an access token: together far below MaxTokenBytes,
 // so a token with every extra is still accepted.
 const (
@@ -49,15 +56,20 @@ type ClaimShaper struct {
 	// Namespace is the claim that holds a user's customClaims ("": they
 	// are not issued).
 	Namespace string
+	// AdminNeedsAAL2 is REQUIRE_ADMIN_MFA: an ADMIN's token whose login
+	// had no second factor gets the USER scopes, so that a router does
+	// not admit a phished admin password to another subgraph's admin
+	// fields (gqlauth's own would refuse it anyway).
+	AdminNeedsAAL2 bool
 }
 
 // Check refuses a shaper whose template or namespace would set a reserved
 // claim, or whose namespace is also one of the template's claims.
 func (s *ClaimShaper) Check() error {
-	if s.Namespace != "" && slices.Contains(ReservedClaims, s.Namespace) {
+	if s.Namespace != "" && isReservedClaim(s.Namespace) {
 		return fmt.Errorf("namespace %q is a reserved claim", s.Namespace)
 	}
-	if s.Template != nil && s.Namespace != "" && slices.Contains(s.Template.keys, s.Namespace) {
+	if s.Template != nil && s.Namespace != "" && slices.ContainsFunc(s.Template.keys, func(k string) bool { return strings.EqualFold(k, s.Namespace) }) {
 		return fmt.Errorf("namespace %q is also a claim of the template", s.Namespace)
 	}
 	for role, scope := range s.Scopes {
@@ -69,11 +81,15 @@ func (s *ClaimShaper) Check() error {
 }
 
 // extra returns the claims to add to an access token of u.
-func (s *ClaimShaper) extra(u *User) (scope string, extra map[string]any, err error) {
+func (s *ClaimShaper) extra(u *User, aal string) (scope string, extra map[string]any, err error) {
 	if s == nil {
 		return "", nil, nil
 	}
-	scope = s.Scopes[u.Role]
+	role := u.Role
+	if role == RoleAdmin && s.AdminNeedsAAL2 && aal != AAL2 {
+		role = RoleUser
+	}
+	scope = s.Scopes[role]
 	if s.Template != nil {
 		if extra, err = s.Template.Render(u); err != nil {
 			return "", nil, err
@@ -131,7 +147,7 @@ func ParseClaimsTemplate(src string) (*ClaimsTemplate, error) {
 	}
 	t := &ClaimsTemplate{keys: slices.Sorted(maps.Keys(root))}
 	for _, k := range t.keys {
-		if slices.Contains(ReservedClaims, k) {
+		if isReservedClaim(k) {
 			return nil, fmt.Errorf("claim %q is reserved", k)
 		}
 	}
@@ -188,7 +204,9 @@ func (t *ClaimsTemplate) Render(u *User) (map[string]any, error) {
 			if err := x.Execute(&b, data); err != nil {
 				return nil, err
 			}
-			return b.String(), nil
+			// A custom claim the user lacks renders as "", not as
+			// text/template's "<no value>".
+			return strings.ReplaceAll(b.String(), "<no value>", ""), nil
 		case map[string]any:
 			out := make(map[string]any, len(x))
 			for k, e := range x {

@@ -31,6 +31,20 @@ func TestClaimsTemplateRenders(t *testing.T) {
 	}
 }
 
+// TestClaimsTemplateMissingClaimIsEmpty: a custom claim the user lacks
+// renders as "", not text/template's "<no value>", which a gateway would
+// compare as a value.
+func TestClaimsTemplateMissingClaimIsEmpty(t *testing.T) {
+	tpl, err := auth.ParseClaimsTemplate(`{"org": "{{.Claims.org}}"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tpl.Render(&auth.User{ID: "u1", Role: auth.RoleUser})
+	if err != nil || got["org"] != "" {
+		t.Fatalf("%v, %v", got, err)
+	}
+}
+
 func TestClaimsTemplateRefused(t *testing.T) {
 	for src, want := range map[string]string{
 		`[]`:                 "JSON object",
@@ -52,7 +66,7 @@ func TestClaimShaperRefusesReservedNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []auth.ClaimShaper{{Namespace: "role"}, {Namespace: "app", Template: tpl}, {Scopes: map[auth.Role]string{auth.RoleUser: `a" b`}}} {
+	for _, s := range []auth.ClaimShaper{{Namespace: "role"}, {Namespace: "Role"}, {Namespace: "APP", Template: tpl}, {Scopes: map[auth.Role]string{auth.RoleUser: `a" b`}}} {
 		if err := s.Check(); err == nil {
 			t.Errorf("%+v accepted", s)
 		}

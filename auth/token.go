@@ -116,6 +116,13 @@ const keyReloadInterval = time.Second
 // the database for purpose (see Sealer).
 func (t *Tokens) Sealer(purpose string) (*Sealer, error) { return NewSealer(t.key, purpose) }
 
+// CheckClaims tells whether u's access tokens can be shaped (their custom
+// claims render in the template within its bounds).
+func (t *Tokens) CheckClaims(u *User) error {
+	_, _, err := t.cfg.Shaper.extra(u, AAL2)
+	return err
+}
+
 // NewTokens checks cfg and returns a Tokens.
 func NewTokens(cfg TokenConfig, now func() time.Time) (*Tokens, error) {
 	if cfg.Key == nil {
@@ -299,7 +306,7 @@ func (t *Tokens) IssueAMR(typ TokenType, user *User, sid, jti, csrf string, fres
 	var extra map[string]any
 	if typ == AccessToken {
 		var err error
-		if scope, extra, err = t.cfg.Shaper.extra(user); err != nil {
+		if scope, extra, err = t.cfg.Shaper.extra(user, aalOf(amr)); err != nil {
 			return nil, err
 		}
 	}

@@ -149,9 +149,12 @@ func (s *Store) Close() error { return s.db.Close() }
 // Tx runs fn in a transaction: commit when fn returns nil, roll back when it
 // returns an error or panics (the panic goes on).
 func (s *Store) Tx(ctx context.Context, fn func(q auth.Queries) error) (err error) {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("db: begin: %w", classify(err))
+	ctx, span := s.traceTx(ctx)
+	var dbErr error // BEGIN's or COMMIT's own failure, not fn's
+	defer func() { endTx(span, err == nil, dbErr) }()
+	tx, dbErr := s.db.BeginTxx(ctx, nil)
+	if dbErr != nil {
+		return fmt.Errorf("db: begin: %w", classify(dbErr))
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -163,8 +166,8 @@ func (s *Store) Tx(ctx context.Context, fn func(q auth.Queries) error) (err erro
 		_ = tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", classify(err))
+	if dbErr = tx.Commit(); dbErr != nil {
+		return fmt.Errorf("db: commit: %w", classify(dbErr))
 	}
 	return nil
 }

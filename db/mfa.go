@@ -22,8 +22,8 @@ func (q queries) SetUserMfa(ctx context.Context, userID string, enabled bool, no
 // PutTotpFactor stores f, replacing the user's factor: a new enrollment
 // starts from no accepted step.
 func (q queries) PutTotpFactor(ctx context.Context, f *auth.TotpFactor) error {
-	_, err := q.exec(ctx, `INSERT INTO totp_factors (user_id, secret_enc, last_step, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (user_id) DO UPDATE SET secret_enc = excluded.secret_enc, last_step = excluded.last_step, created_at = excluded.created_at`,
+	_, err := q.exec(ctx, `INSERT INTO totp_factors (user_id, secret_enc, last_step, failed_codes, created_at) VALUES (?, ?, ?, 0, ?)
+		ON CONFLICT (user_id) DO UPDATE SET secret_enc = excluded.secret_enc, last_step = excluded.last_step, failed_codes = 0, created_at = excluded.created_at`,
 		f.UserID, f.SecretEnc, f.LastStep, f.CreatedAt.UTC())
 	if err != nil {
 		return fmt.Errorf("db: put totp factor: %w", err)
@@ -34,7 +34,7 @@ func (q queries) PutTotpFactor(ctx context.Context, f *auth.TotpFactor) error {
 // TotpFactor reads a user's factor.
 func (q queries) TotpFactor(ctx context.Context, userID string) (*auth.TotpFactor, error) {
 	var f auth.TotpFactor
-	if err := q.get(ctx, &f, `SELECT user_id, secret_enc, last_step, created_at FROM totp_factors WHERE user_id = ?`, userID); err != nil {
+	if err := q.get(ctx, &f, `SELECT user_id, secret_enc, last_step, failed_codes, created_at FROM totp_factors WHERE user_id = ?`, userID); err != nil {
 		return nil, notFound(err, "totp factor")
 	}
 	f.CreatedAt = f.CreatedAt.UTC()
@@ -56,14 +56,36 @@ func (q queries) DeleteMfa(ctx context.Context, userID string) (bool, error) {
 
 // AdvanceTotpStep moves the last accepted step forward in one conditional
 // statement: of two requests with the same code, on any replica, exactly
-// one changes the row.
-func (q queries) AdvanceTotpStep(ctx context.Context, userID string, step int64) (bool, error) {
-	res, err := q.exec(ctx, `UPDATE totp_factors SET last_step = ? WHERE user_id = ? AND last_step < ?`, step, userID, step)
+// one changes the row. It is bound to the secret the code was checked
+// against, so a factor replaced meanwhile (a racing enrollTotp) is not
+// advanced, and it forgets the wrong codes before it.
+func (q queries) AdvanceTotpStep(ctx context.Context, userID, secretEnc string, step int64) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE totp_factors SET last_step = ?, failed_codes = 0 WHERE user_id = ? AND secret_enc = ? AND last_step < ?`,
+		step, userID, secretEnc, step)
 	if err != nil {
 		return false, fmt.Errorf("db: advance totp step: %w", err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// CountTotpFailure counts a wrong code against a user's authenticator and
+// returns the count so far, in one statement.
+func (q queries) CountTotpFailure(ctx context.Context, userID string) (int, error) {
+	var n int
+	if err := q.get(ctx, &n, `UPDATE totp_factors SET failed_codes = failed_codes + 1 WHERE user_id = ? RETURNING failed_codes`, userID); err != nil {
+		return 0, notFound(err, "count totp failure")
+	}
+	return n, nil
+}
+
+// ClearTotpFailures forgets the wrong codes of a user's authenticator (a
+// recovery code proved the user).
+func (q queries) ClearTotpFailures(ctx context.Context, userID string) error {
+	if _, err := q.exec(ctx, `UPDATE totp_factors SET failed_codes = 0 WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("db: clear totp failures: %w", err)
+	}
+	return nil
 }
 
 // ReplaceRecoveryCodes replaces every recovery code of a user.

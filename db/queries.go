@@ -27,17 +27,27 @@ type queries struct {
 
 // Queries are written with ? placeholders; sqlx rebinds them to $n for
 // PostgreSQL.
+// In a traced request each statement is a span (see traceQuery).
 func (q queries) get(ctx context.Context, dest any, query string, args ...any) error {
-	return classify(sqlx.GetContext(ctx, q.ext, dest, q.ext.Rebind(query), args...))
+	ctx, span := q.traceQuery(ctx, query)
+	err := classify(sqlx.GetContext(ctx, q.ext, dest, q.ext.Rebind(query), args...))
+	endSpan(span, err)
+	return err
 }
 
 func (q queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
-	return classify(sqlx.SelectContext(ctx, q.ext, dest, q.ext.Rebind(query), args...))
+	ctx, span := q.traceQuery(ctx, query)
+	err := classify(sqlx.SelectContext(ctx, q.ext, dest, q.ext.Rebind(query), args...))
+	endSpan(span, err)
+	return err
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx, span := q.traceQuery(ctx, query)
 	res, err := q.ext.ExecContext(ctx, q.ext.Rebind(query), args...)
-	return res, classify(err)
+	err = classify(err)
+	endSpan(span, err)
+	return res, err
 }
 
 // classify marks errors that mean "the database cannot be reached now"

@@ -11,18 +11,22 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { Kind, parse } from 'graphql';
 
-import { errorCodes, gql, gqlData, register } from './lib/gql.mjs';
+import { errorCodes, gql, gqlData, login, register } from './lib/gql.mjs';
 import { startServer } from './lib/server.mjs';
 
 // A "reviews" subgraph that extends gqlauth's User entity. Its answers are
 // a function of the user id alone, and it trusts no one: it neither needs
 // nor checks a token.
-const reviewsTypeDefs = parse(`
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+// With edge false it leaves out @requiresScopes, as @apollo/gateway (unlike
+// Apollo Router) refuses a supergraph that uses it.
+const reviewsTypeDefsFor = ({ edge }) => parse(`
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"${edge ? ', "@requiresScopes"' : ''}])
 
   type Query {
     "The newest review by authorId: lets the gateway ask gqlauth for an author."
     latestReview(authorId: ID!): Review
+    "Reviews waiting for a moderator: a router admits only tokens with the admin scope."
+    moderationQueue: [Review!]! ${edge ? '@requiresScopes(scopes: [["admin"]])' : ''}
   }
 
   type User @key(fields: "id") {
@@ -39,16 +43,21 @@ const reviewsTypeDefs = parse(`
 const reviewsOf = (id) => [1, 2].map((n) => ({ body: `review ${n} by ${id}`, author: { id } }));
 
 const reviewsResolvers = {
-  Query: { latestReview: (_, { authorId }) => reviewsOf(authorId).at(-1) },
+  Query: {
+    latestReview: (_, { authorId }) => reviewsOf(authorId).at(-1),
+    moderationQueue: () => reviewsOf('queue'),
+  },
   User: {
     __resolveReference: (ref) => ({ id: ref.id }),
     reviews: (user) => reviewsOf(user.id),
   },
 };
 
-async function startReviews() {
+const reviewsTypeDefs = reviewsTypeDefsFor({ edge: true });
+
+async function startReviews({ edge = true } = {}) {
   const server = new ApolloServer({
-    schema: buildSubgraphSchema({ typeDefs: reviewsTypeDefs, resolvers: reviewsResolvers }),
+    schema: buildSubgraphSchema({ typeDefs: reviewsTypeDefsFor({ edge }), resolvers: reviewsResolvers }),
     includeStacktraceInErrorResponses: false,
   });
   const { url } = await startStandaloneServer(server, { listen: { host: '127.0.0.1', port: 0 } });
@@ -75,6 +84,38 @@ async function startGateway(subgraphs) {
   });
   return { url, stop: () => server.stop() };
 }
+
+/**
+ * The scope requirements a router enforces, read from a supergraph: for
+ * each Type.field, @requiresScopes' alternatives (any one of them, each a
+ * list of scopes all needed), or 'authenticated' for @authenticated.
+ */
+function securityOf(sdl) {
+  const out = {};
+  for (const def of parse(sdl).definitions) {
+    if (def.kind !== Kind.OBJECT_TYPE_DEFINITION) continue;
+    for (const f of def.fields ?? []) {
+      for (const d of f.directives ?? []) {
+        const key = `${def.name.value}.${f.name.value}`;
+        if (d.name.value === 'authenticated') out[key] ??= 'authenticated';
+        if (d.name.value === 'requiresScopes') {
+          const arg = d.arguments.find((a) => a.name.value === 'scopes');
+          out[key] = arg.value.values.map((alt) => alt.values.map((v) => v.value));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether a token's scope claim satisfies a requirement, as a router decides. */
+function admits(scopeClaim, requirement) {
+  if (requirement === 'authenticated') return true;
+  const have = new Set((scopeClaim ?? '').split(' ').filter(Boolean));
+  return requirement.some((all) => all.every((s) => have.has(s)));
+}
+
+const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
 
 function fieldsOf(sdl, typeName) {
   const def = parse(sdl).definitions.find((d) => d.kind === Kind.OBJECT_TYPE_DEFINITION && d.name.value === typeName);
@@ -119,21 +160,58 @@ describe('Apollo Federation', () => {
     assert.match(result.supergraphSdl, /type User\s[^{]*@join__type\(graph: REVIEWS, key: "id"\)/);
   });
 
+  test('@authenticated and @requiresScopes reach the supergraph, and the tokens\' scope claim meets them', async () => {
+    const { _service } = await gqlData(auth.graphqlURL, '{ _service { sdl } }');
+    const result = composeServices([
+      { name: 'auth', url: auth.graphqlURL, typeDefs: parse(_service.sdl) },
+      { name: 'reviews', url: reviews.url, typeDefs: reviewsTypeDefs },
+    ]);
+    assert.equal(result.errors, undefined, `composition errors: ${result.errors?.map((e) => e.message).join('\n')}`);
+    const security = securityOf(result.supergraphSdl);
+    assert.equal(security['Query.me'], 'authenticated');
+    assert.equal(security['Mutation.logout'], 'authenticated');
+    for (const f of ['Query.adminStats', 'Query.users', 'Mutation.setUserRole', 'Mutation.setUserClaims', 'Query.moderationQueue']) {
+      assert.deepEqual(security[f], [['admin']], `${f}: ${JSON.stringify(security[f])}`);
+    }
+    // A router validating gqlauth's tokens lets a USER through to what
+    // needs a login, and only an ADMIN to the admin fields, in gqlauth or
+    // in the reviews subgraph.
+    const user = await register(auth.graphqlURL, 'scopes-user@example.com', 'correct horse battery');
+    await auth.cli('user', 'create', '--email', 'scopes-admin@example.com', '--role', 'ADMIN', { stdin: 'correct horse battery\n' });
+    const admin = await login(auth.graphqlURL, 'scopes-admin@example.com', 'correct horse battery');
+    const userScope = claimsOf(user.accessToken).scope;
+    const adminScope = claimsOf(admin.accessToken).scope;
+    assert.equal(userScope, 'user:read user:write');
+    assert.equal(adminScope, 'user:read user:write admin');
+    for (const [field, req] of Object.entries(security)) {
+      assert.ok(admits(adminScope, req), `an ADMIN token is refused ${field}`);
+      assert.equal(admits(userScope, req), req === 'authenticated', `a USER token and ${field}`);
+    }
+  });
+
   describe('through @apollo/gateway with IntrospectAndCompose', () => {
+    // @apollo/gateway refuses supergraphs with Federation's SECURITY
+    // features, so its subgraphs leave them out (FEDERATION_EDGE_DIRECTIVES=false).
     let gateway;
+    let gAuth;
+    let gReviews;
     let alice;
     let bob;
 
     before(async () => {
+      gAuth = await startServer({ INTROSPECTION: 'false', FEDERATION_EDGE_DIRECTIVES: 'false' });
+      gReviews = await startReviews({ edge: false });
       gateway = await startGateway([
-        { name: 'auth', url: auth.graphqlURL },
-        { name: 'reviews', url: reviews.url },
+        { name: 'auth', url: gAuth.graphqlURL },
+        { name: 'reviews', url: gReviews.url },
       ]);
-      alice = await register(auth.graphqlURL, 'alice@example.com', 'correct horse battery');
-      bob = await register(auth.graphqlURL, 'bob@example.com', 'correct horse battery');
+      alice = await register(gAuth.graphqlURL, 'alice@example.com', 'correct horse battery');
+      bob = await register(gAuth.graphqlURL, 'bob@example.com', 'correct horse battery');
     });
     after(async () => {
       await gateway?.stop();
+      await gReviews?.stop();
+      await gAuth?.stop();
     });
 
     test('me with reviews merges both subgraphs for the token holder', async () => {
@@ -189,7 +267,7 @@ describe('Apollo Federation', () => {
     });
 
     test('an ADMIN resolves any account through the gateway', async () => {
-      await auth.cli('user', 'set-role', '--email', 'alice@example.com', '--role', 'admin');
+      await gAuth.cli('user', 'set-role', '--email', 'alice@example.com', '--role', 'admin');
       // The CLI is another process: its change reaches the server's cache
       // within a second (the SQLite resync), so wait for the promotion.
       const q = 'query($id: ID!) { latestReview(authorId: $id) { author { email role reviews { body } } } }';

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 
-import { register } from './lib/gql.mjs';
+import { gqlData, login, register } from './lib/gql.mjs';
 import { generateKey, startServer, tempDir } from './lib/server.mjs';
 
 const password = 'correct horse battery';
@@ -97,6 +97,36 @@ describe('jose verifies gqlauth tokens from the JWKS', () => {
       await assert.rejects(verify([unknownKid, b, s].join('.'), jwks, 'ES256'), errors.JWKSNoMatchingKey);
     } finally {
       await second.stop();
+    }
+  });
+
+  test('claims an app shapes (CLAIMS_TEMPLATE, setUserClaims) and the scope verify and read back', async () => {
+    const srv = await startServer({
+      JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY_FILE: await generateKey('EdDSA'),
+      CLAIMS_TEMPLATE: JSON.stringify({ 'https://hasura.io/jwt/claims': {
+        'x-hasura-user-id': '{{.ID}}', 'x-hasura-default-role': '{{.Role | lower}}', 'x-hasura-allowed-roles': ['user'] } }),
+    });
+    try {
+      const p = await register(srv.graphqlURL, 'claims@example.com', password);
+      const jwks = verifierFor(srv);
+      let { payload } = await verify(p.accessToken, jwks, 'EdDSA');
+      assert.deepEqual(payload['https://hasura.io/jwt/claims'],
+        { 'x-hasura-user-id': p.user.id, 'x-hasura-default-role': 'user', 'x-hasura-allowed-roles': ['user'] });
+      assert.equal(payload.scope, 'user:read user:write');
+      assert.equal(payload.app_metadata, undefined);
+
+      await srv.cli('user', 'create', '--email', 'claims-admin@example.com', '--role', 'ADMIN', { stdin: `${password}\n` });
+      const admin = await login(srv.graphqlURL, 'claims-admin@example.com', password);
+      await gqlData(srv.graphqlURL, 'mutation($id: ID!, $c: JSON) { setUserClaims(userId: $id, claims: $c) { id } }',
+        { token: admin.accessToken, variables: { id: p.user.id, c: { plan: 'pro', sub: 'not-a-subject' } } });
+      const refreshed = (await gqlData(srv.graphqlURL, 'mutation($r: String) { refresh(refreshToken: $r) { accessToken } }',
+        { variables: { r: p.refreshToken } })).refresh;
+      ({ payload } = await verify(refreshed.accessToken, jwks, 'EdDSA'));
+      assert.deepEqual(payload.app_metadata, { plan: 'pro', sub: 'not-a-subject' });
+      assert.equal(payload.sub, p.user.id, 'a custom claim reached a reserved one');
+      assert.equal(payload.role, 'USER');
+    } finally {
+      await srv.stop();
     }
   });
 

@@ -6,7 +6,6 @@
 // signs every credential; the page only calls
 // PublicKeyCredential.parse…FromJSON, navigator.credentials and toJSON().
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -15,18 +14,6 @@ import { register } from './lib/gql.mjs';
 import { totp } from './lib/totp.mjs';
 
 const PASSWORD = 'correct horse battery';
-
-/** A loopback port that was free a moment ago. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The claims of a JWT (its signature is the server's business). */
 const claims = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
@@ -39,13 +26,15 @@ describe('passkeys in Chromium', () => {
   let other;
 
   before(async () => {
-    const port = await freePort();
-    app = await startExampleApp({ WEBAUTHN_ORIGINS: `http://localhost:${port}` }, { port });
+    // The app is opened at localhost (WebAuthn's RP ID needs a host
+    // name, not 127.0.0.1), its one origin allowed to use passkeys.
+    const local = (url) => url.replace('//127.0.0.1:', '//localhost:');
+    app = await startExampleApp((url) => ({ WEBAUTHN_ORIGINS: local(url).replace(/\/$/, '') }));
     ({ srv } = app);
-    appURL = `http://localhost:${port}/`;
+    appURL = local(app.appURL);
     const vite = await exampleVite();
     other = await vite.preview({ root: appDir, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false } });
-    otherURL = other.resolvedUrls.local[0].replace('127.0.0.1', 'localhost');
+    otherURL = local(other.resolvedUrls.local[0]);
   });
   after(async () => {
     await other?.close();

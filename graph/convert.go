@@ -29,7 +29,11 @@ func user(u *auth.User) *model.User {
 // tokens travel only in cookies.
 func authPayload(ctx context.Context, r *auth.AuthResult) *model.AuthPayload {
 	if r.MfaToken != "" { // a login's first step: no tokens, no cookies
-		return &model.AuthPayload{TokenType: "Bearer", User: user(r.User), MfaRequired: true, MfaToken: &r.MfaToken}
+		// Whoever has only the password does not see the claims an
+		// administrator set (tenant, plan…): they wait for the factor.
+		u := user(r.User)
+		u.CustomClaims = nil
+		return &model.AuthPayload{TokenType: "Bearer", User: u, MfaRequired: true, MfaToken: &r.MfaToken}
 	}
 	tt := auth.TokenCarrierFrom(ctx)
 	tt.Deliver(r)

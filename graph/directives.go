@@ -36,7 +36,7 @@ func Directives(svc *auth.Service, onCheck func(code, reason string)) DirectiveR
 	// own is what the calling directive itself stands for: it is checked
 	// even if the field's definition cannot be read, never failing open.
 	guard := func(ctx context.Context, next graphql.Resolver, own guards) (any, error) {
-		p, err := check(ctx, svc, own)
+		p, err := tracedCheck(ctx, svc, own)
 		if report(err) != nil {
 			return nil, err
 		}

@@ -1353,22 +1353,22 @@ extend type AuthPayload {
 
 extend type Query {
   "How many of the caller's recovery codes are unused; needs a login with the second factor."
-  recoveryCodesRemaining: Int! @mfa
+  recoveryCodesRemaining: Int! @mfa @authenticated
 }
 
 extend type Mutation {
   "Draws a new authenticator secret; not in force until confirmTotp."
-  enrollTotp: TotpEnrollment! @fresh @verified
+  enrollTotp: TotpEnrollment! @fresh @verified @authenticated
   "Confirms enrollment with a current code; returns 10 single-use recovery codes, shown once."
-  confirmTotp(code: String!): [String!]! @fresh
+  confirmTotp(code: String!): [String!]! @fresh @authenticated
   "Completes a login: code is a current TOTP code or an unused recovery code."
   verifyMfa(mfaToken: String!, code: String!): AuthPayload!
   "Replaces the recovery codes (code: a current TOTP code or an unused recovery code); returns the new ones, shown once."
-  regenerateRecoveryCodes(code: String!): [String!]! @fresh
+  regenerateRecoveryCodes(code: String!): [String!]! @fresh @authenticated
   "Removes the second factor (code: a current TOTP code or an unused recovery code) and ends the caller's other sessions."
-  disableTotp(code: String!): Boolean! @fresh
+  disableTotp(code: String!): Boolean! @fresh @authenticated
   "Removes a user's second factor (a lost device) and ends the user's sessions."
-  resetUserMfa(userId: ID!): User! @hasRole(role: ADMIN) @fresh
+  resetUserMfa(userId: ID!): User! @hasRole(role: ADMIN) @fresh @requiresScopes(scopes: [["admin"]])
 }
 `, BuiltIn: false},
 	{Name: "../passkeys.graphqls", Input: `# Passkeys (WebAuthn): a login without a password, or the second step of

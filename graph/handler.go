@@ -38,6 +38,9 @@ type HandlerOptions struct {
 	OperationNames []string
 	// OnAuthCheck, if set, hears the outcome of every directive check.
 	OnAuthCheck func(code, reason string)
+	// HideEdgeDirectives leaves @authenticated and @requiresScopes out of
+	// `_service { sdl }`, for gateways that refuse them.
+	HideEdgeDirectives bool
 }
 
 // NewHandler returns the /graphql endpoint. Transports are explicit: JSON
@@ -75,7 +78,11 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	srv.Use(documentBudget{maxNodes: opts.Limits.MaxNodes, maxTokens: opts.Limits.MaxTokens,
 		introspection: opts.Introspection, cache: queryCache})
 	srv.AroundOperations(observeOperations(opts.Observe, opts.OperationNames))
+	srv.Use(newOperationTracing(opts.OperationNames))
 	srv.AroundFields(checkArguments)
+	if opts.HideEdgeDirectives {
+		srv.AroundFields(withoutEdgeDirectives)
+	}
 	srv.AroundFields(resolveEntities(svc, cfg.Resolvers))
 	presenter := errorPresenter(log)
 	if !opts.Suggestions {

@@ -89,6 +89,22 @@ func gone(pid int) bool {
 	return err != nil || len(f) > 0 && (f[0] == "Z" || f[0] == "X")
 }
 
+// stopProcess sends SIGSTOP to pid and waits until the kernel shows it
+// stopped: the signal is delivered asynchronously, and on a loaded machine
+// a worker could still answer a request sent right after kill returned.
+func stopProcess(t *testing.T, pid int) {
+	t.Helper()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if f, err := statFields(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && len(f) > 0 && (f[0] == "T" || f[0] == "t") {
+			return
+		}
+	}
+	t.Fatalf("process %d did not stop", pid)
+}
+
 func startClient(t *testing.T, opts Options) *Client {
 	t.Helper()
 	c, err := Start(opts)
@@ -192,9 +208,7 @@ func TestStuckWorkerIsKilled(t *testing.T) {
 	c := startClient(t, Options{Timeout: 200 * time.Millisecond})
 	pid := c.PID()
 	// A stopped worker uses no CPU: stuck, not slow.
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	stopProcess(t, pid)
 	_, err := c.IDKey(context.Background(), []byte("pw"), []byte("saltsalt"), 1, 64, 1, 32)
 	if err == nil || !strings.Contains(err.Error(), "no progress") || !errors.Is(err, auth.ErrUnavailable) {
 		t.Fatalf("err = %v, want no progress, unavailable", err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gqlauth/gqlauth/reqlog"
+	"github.com/gqlauth/gqlauth/tracing"
 )
 
 // statusRecorder remembers the status code a handler wrote.
@@ -40,7 +41,7 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 		ctx, fields := reqlog.WithFields(r.Context())
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		op, uid := fields.Get()
-		log.LogAttrs(ctx, slog.LevelInfo, "request",
+		attrs := []slog.Attr{
 			slog.String("request_id", reqlog.RequestID(ctx)),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
@@ -48,6 +49,11 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 			slog.String("user_id", uid),
 			slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start)),
-		)
+		}
+		if id, ok := tracing.TraceID(ctx); ok {
+			// Traced (telemetry on): the line leads to the request's trace.
+			attrs = append(attrs, slog.String("trace_id", id))
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 	})
 }

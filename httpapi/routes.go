@@ -9,6 +9,7 @@ import (
 
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/reqlog"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Routes are the handlers the server mounts.
@@ -28,6 +29,8 @@ type Routes struct {
 	Metrics http.Handler
 	// JWKS lists the public keys served at /.well-known/jwks.json.
 	JWKS func() []*auth.VerifyKey
+	// Tracing makes a span of every request when not nil (telemetry on).
+	Tracing trace.TracerProvider
 }
 
 // NewHandler mounts the routes behind request ids and access logs.
@@ -61,7 +64,7 @@ func NewHandler(rt Routes) http.Handler {
 		mux.Handle("GET /{$}", rt.Playground)
 		mux.Handle("GET "+PlaygroundAssetsPath, rt.Playground)
 	}
-	return WithRequestID(accessLog(rt.Logger, securityHeaders(mux)))
+	return WithRequestID(traceRequests(rt.Tracing, accessLog(rt.Logger, securityHeaders(mux))))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

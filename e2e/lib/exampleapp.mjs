@@ -7,6 +7,7 @@
 // Needs examples/react-apollo installed (`npm ci` there; `make e2e` does
 // it) and Chromium (CHROMIUM_PATH, default /usr/bin/chromium).
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -49,10 +50,20 @@ export async function exampleVite() {
   return vite;
 }
 
+/** A free loopback port, for a server that must know its URL beforehand. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const l = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = l.address();
+      l.close(() => resolve(port));
+    });
+  });
+}
+
 /**
- * Starts gqlauth in cookie mode (env overrides testEnv's settings), the
- * app in front of it (on port, default any free one), and Chromium.
- * Resolves to:
+ * Starts gqlauth in cookie mode (env overrides testEnv's settings; a
+ * function of the app's URL gives env from it, e.g. APP_URL for mailed
+ * links), the app in front of it, and Chromium. Resolves to:
  *   srv        the server (lib/server.mjs)
  *   appURL     the app's URL ('http://127.0.0.1:PORT/')
  *   openPage(contextOptions) a new browser context (its own cookie jar)
@@ -61,10 +72,15 @@ export async function exampleVite() {
  *              test to assert none
  *   close()    stops all three
  */
-export async function startExampleApp(env = {}, { port = 0 } = {}) {
+export async function startExampleApp(env = {}) {
   mkdirSync(artifacts, { recursive: true });
   const vite = await exampleVite();
-  const srv = await startServer({ TOKEN_LOCATION: 'cookies', COOKIE_SECURE: 'false', ...env });
+  // The app's port is chosen first, so that gqlauth can be told the URL.
+  const port = await freePort();
+  const appURL = `http://127.0.0.1:${port}/`;
+  const srv = await startServer({
+    TOKEN_LOCATION: 'cookies', COOKIE_SECURE: 'false', ...(typeof env === 'function' ? env(appURL) : env),
+  });
   let preview;
   let browser;
   try {
@@ -84,7 +100,7 @@ export async function startExampleApp(env = {}, { port = 0 } = {}) {
   }
   return {
     srv,
-    appURL: preview.resolvedUrls.local[0],
+    appURL,
     async openPage(contextOptions = {}) {
       const context = await browser.newContext(contextOptions);
       const page = await context.newPage();

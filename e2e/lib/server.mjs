@@ -136,6 +136,10 @@ function runCLI(bin, env, args) {
   return new Promise((res, reject) => {
     const p = execFile(bin, args, { env }, (err, stdout, stderr) =>
       (err ? reject(new Error(`gqlauth ${args.join(' ')}: ${err.message}\n${stderr}`)) : res(stdout)));
+    // A command that exits before reading its input (it failed, say)
+    // closes the pipe: its exit status and stderr, above, tell why; an
+    // EPIPE here would only hide them.
+    p.stdin.on('error', () => {});
     p.stdin.end(stdin);
   });
 }

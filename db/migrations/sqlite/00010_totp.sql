@@ -13,6 +13,9 @@ CREATE TABLE totp_factors (
     user_id    TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     secret_enc TEXT NOT NULL,
     last_step  INTEGER NOT NULL DEFAULT 0,
+    -- Wrong codes since the last right one: at MaxTotpFailures the
+    -- authenticator is refused until a recovery code or an admin resets it.
+    failed_codes INTEGER NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL
 );
 

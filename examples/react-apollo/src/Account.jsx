@@ -5,6 +5,7 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { useState } from 'react';
 
+import ChangeEmail from './ChangeEmail.jsx';
 import { errorInfo, errorMessage } from './errors.js';
 import { ago, device, fullTime } from './format.js';
 import { LOGOUT, MY_SESSIONS, REVOKE_SESSION } from './operations.js';
@@ -70,6 +71,8 @@ export default function Account({ me, onSignedOut }) {
             </table>
           )}
       {actionError && <p role="alert" className="error">{actionError}</p>}
+
+      <ChangeEmail me={me} />
 
       <div className="everywhere">
         <p>Lost a device, or signed in somewhere you should not have? End every session, this one included.</p>

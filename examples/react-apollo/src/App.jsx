@@ -8,9 +8,11 @@ import Admin from './Admin.jsx';
 import { isUnauthenticated } from './apollo.js';
 import AuthForm from './AuthForm.jsx';
 import { ConfirmPasswordProvider } from './ConfirmPassword.jsx';
+import EmailPage, { isEmailRoute } from './EmailPages.jsx';
 import { errorInfo, errorMessage } from './errors.js';
 import { LOGOUT, ME } from './operations.js';
 import { navigate, useRoute } from './router.js';
+import VerifyBanner from './VerifyBanner.jsx';
 
 export default function App() {
   const route = useRoute();
@@ -27,7 +29,10 @@ export default function App() {
   }
 
   let page;
-  if (me) {
+  if (isEmailRoute(route)) {
+    // Forgot password and the mailed links' pages: signed in or not.
+    page = <EmailPage route={route} signedIn={Boolean(me)} />;
+  } else if (me) {
     page = <SignedIn me={me} route={route} onSignedOut={signedOut} />;
   } else if (loading) {
     page = <p>Loading…</p>;
@@ -94,7 +99,7 @@ function SignedIn({ me, route, onSignedOut }) {
     default:
       page = <p className="card">No page here. <a href="#/">Home</a></p>;
   }
-  return <ConfirmPasswordProvider email={me.email}>{page}</ConfirmPasswordProvider>;
+  return <ConfirmPasswordProvider email={me.email}><VerifyBanner />{page}</ConfirmPasswordProvider>;
 }
 
 function Home({ me }) {

@@ -87,6 +87,7 @@ export default function AuthForm({ mode, route }) {
         {signup && field !== 'password' && <span className="hint">At least 8 characters.</span>}
         {fieldError('password')}
       </div>
+      {!signup && <a className="forgot" href="#/forgot-password">Forgot your password?</a>}
       {error && !field && <p role="alert" className="error" data-testid="form-error">{errorMessage(error)}</p>}
       <div className="buttons">{signup ? [signupButton, loginButton] : [loginButton, signupButton]}</div>
       {!signup && <PasskeySignIn email={() => document.getElementById('email')?.value ?? ''} onSignedIn={signedIn} />}

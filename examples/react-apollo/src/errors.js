@@ -40,6 +40,8 @@ export function errorMessage(info) {
       return 'An account with this email already exists. Sign in instead?';
     case 'ACCOUNT_DISABLED':
       return 'This account is disabled. Ask an administrator to enable it.';
+    case 'EMAIL_NOT_VERIFIED':
+      return 'Verify your address first: we mailed you a link. Open it, then sign in.';
     case 'RATE_LIMITED':
       return `Too many attempts. Try again in ${waitText(info.retryAfter)}.`;
     case 'SERVICE_UNAVAILABLE':

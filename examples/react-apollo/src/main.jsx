@@ -4,7 +4,11 @@ import { createRoot } from 'react-dom/client';
 
 import { client } from './apollo.js';
 import App from './App.jsx';
+import { captureMailedLink } from './mailedLinks.js';
 import './style.css';
+
+// A mailed link's token leaves the address bar before anything renders.
+captureMailedLink();
 
 createRoot(document.getElementById('root')).render(
   <StrictMode>
