@@ -17,6 +17,7 @@ import (
 	"github.com/gqlauth/gqlauth/graph"
 	"github.com/gqlauth/gqlauth/hashworker"
 	"github.com/gqlauth/gqlauth/httpapi"
+	"github.com/gqlauth/gqlauth/idp"
 	"github.com/gqlauth/gqlauth/mailer"
 	"github.com/gqlauth/gqlauth/metrics"
 	"github.com/gqlauth/gqlauth/telemetry"
@@ -34,6 +35,7 @@ type app struct {
 	metrics *metrics.Metrics
 	cache   *cache.Store // nil when CACHE_ENTRIES=0
 	mailer  *mailer.Sender
+	idps    *idp.Providers     // nil when no provider is configured
 	tracing *telemetry.Tracing // nil unless OTEL_EXPORTER_OTLP_ENDPOINT is set
 
 	hashWorker hashWorkers // nil when HASH_ISOLATION=off
@@ -126,7 +128,8 @@ func (a *app) init(ctx context.Context) error {
 		// On PostgreSQL the cache is bypassed until the change listener
 		// (started by serve) hears changes; on SQLite this process makes
 		// every change through the cache but the CLI's, which resync finds.
-		a.cache = cache.New(a.store, cache.Options{Entries: cfg.CacheEntries, Live: a.store.Dialect() != db.Postgres})
+		a.cache = cache.New(a.store, cache.Options{Entries: cfg.CacheEntries, Live: a.store.Dialect() != db.Postgres,
+			OnChange: a.socketChange})
 		a.metrics.ObserveCache(func() metrics.CacheStats {
 			st := a.cache.CacheStats()
 			return metrics.CacheStats{Hits: st.Hits, Misses: st.Misses, Evictions: st.Evictions,
@@ -143,12 +146,15 @@ func (a *app) init(ctx context.Context) error {
 		return err
 	}
 	opts.OnEvent = func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) }
+	opts.OIDC, a.idps = oidcOptions(cfg, a.log)
 	a.svc = auth.NewService(store, tokens, hasher, opts)
+	a.metrics.ObserveSockets(a.svc.Sockets.Open)
 
 	gql := httpapi.Middleware(tokens, httpapi.MiddlewareOptions{ClientIP: cfg.TrustedProxies.ClientIP, Transport: cfg.Transport})(graph.NewHandler(a.svc, graph.HandlerOptions{
 		Introspection: cfg.Introspection, Suggestions: cfg.Suggestions,
 		Limits: cfg.Limits, Timeout: cfg.OpTimeout, Logger: a.log,
 		Observe: a.metrics.Operation, OperationNames: cfg.MetricsOps, OnAuthCheck: a.metrics.AuthCheck,
+		Sockets:            a.socketOptions(tokens),
 		HideEdgeDirectives: !cfg.EdgeDirectives,
 	}))
 	var metricsHandler http.Handler
@@ -184,7 +190,7 @@ func startHashWorkers(cfg *config, log *slog.Logger) (hashWorkers, error) {
 func serviceOptions(cfg *config, log *slog.Logger) auth.ServiceOptions {
 	return auth.ServiceOptions{
 		ReuseGrace: cfg.ReuseGrace, RateLimits: cfg.RateLimits, AuditRetention: cfg.AuditRetention,
-		Logger: log, BindCSRF: cfg.Transport.Cookies,
+		Logger: log, BindCSRF: cfg.Transport.Cookies, SocketLimits: cfg.Sockets.Limits,
 		Links:                auth.LinkOptions{AppURL: cfg.Mail.AppURL, VerifyTTL: cfg.Mail.VerifyTTL, ResetTTL: cfg.Mail.ResetTTL},
 		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 	}
@@ -279,13 +285,17 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	defer stopBackground()
 	go a.svc.Pruner.Run(bgCtx, a.cfg.PruneInterval)
 	if a.cache != nil {
-		go a.store.Listen(bgCtx, a.log, a.cache.Apply, a.cache.SetLive)
+		go a.store.Listen(bgCtx, a.log, a.cache.Apply, a.changesLive)
 		go a.cache.RunResync(bgCtx, a.resyncInterval(), a.log)
 	}
 	if a.svc.Tokens.SigningKey().Public() {
 		go a.svc.Keys.Run(bgCtx, keyRefreshInterval)
 	}
 	go a.mailer.Run(bgCtx)
+	go a.watchChanges(bgCtx)
+	if a.idps != nil {
+		go a.idps.Warm(bgCtx)
+	}
 
 	errc := make(chan error, 2)
 	if a.cfg.Metrics && a.cfg.MetricsAddr != "" {
@@ -311,7 +321,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	// Shutdown does not wait for websockets (hijacked connections): they
+	// are told to reconnect elsewhere, and waited for, meanwhile.
+	drained := make(chan struct{})
+	go func() { a.svc.Sockets.Drain(sctx); close(drained) }()
+	err := srv.Shutdown(sctx)
+	<-drained
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

@@ -32,7 +32,7 @@ func TestCLISignsNothingWarnsNothing(t *testing.T) {
 			{"user", "disable", "--email", "root@example.com"},
 			{"user", "enable", "--email", "root@example.com"},
 			{"user", "revoke-sessions", "--email", "root@example.com"},
-			{"user", "reset-mfa", "--email", "root@example.com"},
+			{"user", "verify", "--email", "root@example.com"},
 			{"user", "collisions"},
 			{"audit", "tail"},
 		} {

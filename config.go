@@ -91,6 +91,19 @@ var settings = []setting{
 	{"WEBAUTHN_RP_ID", "localhost", "the domain passkeys are bound to: the site's host or a registrable suffix of it (example.com serves app.example.com too); changing it orphans every registered passkey"},
 	{"WEBAUTHN_RP_NAME", "gqlauth", "the relying party's name, which some authenticators show"},
 	{"WEBAUTHN_ORIGINS", "", "comma-separated origins (https://host[:port]; http only on localhost) of the pages that use passkeys, each on WEBAUTHN_RP_ID; required when APP_ENV=production; default otherwise: http://localhost:PORT (ADDR's port) and APP_URL's origin when it is on WEBAUTHN_RP_ID (neither: passkeys are off)"},
+	{"WS_MAX_SOCKETS", "10000", "most websockets (subscriptions) open at once, authenticated or not; more are closed with 4429 TOO_MANY_SOCKETS; 0 serves no websockets"},
+	{"WS_MAX_SOCKETS_PER_USER", "16", "most websockets one user may hold open at once; more are closed with 4429 TOO_MANY_SOCKETS"},
+	{"WS_KEEPALIVE", "20s", "interval of the server's graphql-transport-ws pings on idle websockets; a client that answers none within twice this is dropped"},
+	// Sign-in with OpenID Connect providers (docs/oidc.md): the per-provider
+	// rows document a pattern, read for each id in OIDC_PROVIDERS (config_oidc.go).
+	{"OIDC_PROVIDERS", "", "comma-separated ids of the OpenID Connect providers users may sign in with (e.g. google,corp: lower-case letters, digits, _); each is configured by the OIDC_<ID>_* settings, <ID> being its id in upper case (see docs/oidc.md)"},
+	{"OIDC_REDIRECT_URIS", "", "comma-separated redirect URIs a sign-in may ask the provider to send the browser back to (the frontend's callback, e.g. https://app.example.com/oidc/callback), compared exactly; required with OIDC_PROVIDERS; https when APP_ENV=production unless on localhost"},
+	{"OIDC_<ID>_ISSUER", "", "the provider's issuer URL (discovery at ISSUER/.well-known/openid-configuration, fetched at start and retried on use), e.g. https://accounts.google.com; https when APP_ENV=production"},
+	{"OIDC_<ID>_CLIENT_ID", "", "the client id registered at the provider"},
+	{"OIDC_<ID>_CLIENT_SECRET", "", "the client's secret; empty for a public client (PKCE still protects the code)"},
+	{"OIDC_<ID>_CLIENT_SECRET_FILE", "", "file holding OIDC_<ID>_CLIENT_SECRET (instead of it)"},
+	{"OIDC_<ID>_SCOPES", "openid email profile", "space-separated scopes asked of the provider; openid is required, and email gives the address an account needs"},
+	{"OIDC_<ID>_NAME", "", "the provider's name on \"Sign in with …\" buttons; default: the id, capitalized"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests may finish after SIGTERM"},
 	{"METRICS", "true", "serve Prometheus metrics at /metrics"},
 	{"METRICS_ADDR", "", "serve /metrics on this address instead of ADDR (e.g. 127.0.0.1:9090)"},
@@ -156,6 +169,8 @@ type config struct {
 	RequireVerifiedEmail bool
 	Mfa                  mfaConfig
 	WebAuthn             passkey.Config
+	Sockets              socketConfig
+	Oidc                 oidcConfig
 }
 
 // loadConfig reads every setting and reports every problem at once, one
@@ -165,7 +180,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (*config, error) {
 	c := &config{}
 	r := &envReader{getenv: getenv}
-	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa, readTracing, readWebAuthn} {
+	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa, readOidc, readTracing, readSockets, readWebAuthn} {
 		read(r, c)
 	}
 	if len(r.problems) > 0 {

@@ -124,12 +124,12 @@ func TestEmailCollisionReport(t *testing.T) {
 		hidden := seed("da\u200bve@example.com", 0)
 		// As if the rows predate the migration: it and the later ones
 		// (undone here) run again at start.
-		// The Downs of migrations 10 to 7, newest first.
+		// The Downs of migrations 12 to 7, newest first.
 		dropMfa := `ALTER TABLE users DROP COLUMN mfa_enabled_at`
 		if store.Dialect() == db.Postgres {
 			dropMfa += ` CASCADE` // and its trigger
 		}
-		undo := []string{`DROP TABLE passkey_challenges`, `DROP TABLE passkeys`, `DROP TABLE mfa_challenges`, `DROP TABLE recovery_codes`, `DROP TABLE totp_factors`, dropMfa, `DROP TABLE link_tokens`}
+		undo := []string{`DROP TABLE oidc_flows`, `DROP TABLE user_identities`, `DROP TABLE passkey_challenges`, `DROP TABLE passkeys`, `DROP TABLE mfa_challenges`, `DROP TABLE recovery_codes`, `DROP TABLE totp_factors`, dropMfa, `DROP TABLE link_tokens`}
 		if store.Dialect() == db.Postgres { // 8 and 9 widened the trigger of migration 5
 			undo = append(undo, `DROP TRIGGER users_changed ON users`,
 				`CREATE TRIGGER users_changed AFTER UPDATE OF role, disabled_at, password_hash, email ON users FOR EACH ROW EXECUTE FUNCTION gqlauth_notify_change()`)

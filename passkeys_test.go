@@ -18,10 +18,10 @@ import (
 // wrong.
 
 const (
-	beginRegQ    = `mutation { beginPasskeyRegistration { challengeId options } }`
-	finishRegQ   = `mutation($c: ID!, $cr: JSON!, $n: String) { finishPasskeyRegistration(challengeId: $c, credential: $cr, name: $n) { id name createdAt lastUsedAt } }`
-	beginLoginQ  = `mutation($e: String) { beginPasskeyLogin(email: $e) { challengeId options } }`
-	finishLoginQ = `mutation($c: ID!, $cr: JSON!) { finishPasskeyLogin(challengeId: $c, credential: $cr) { ` + mfaPayload + ` } }`
+	beginPkRegQ    = `mutation { beginPasskeyRegistration { challengeId options } }`
+	finishPkRegQ   = `mutation($c: ID!, $cr: JSON!, $n: String) { finishPasskeyRegistration(challengeId: $c, credential: $cr, name: $n) { id name createdAt lastUsedAt } }`
+	beginPkLoginQ  = `mutation($e: String) { beginPasskeyLogin(email: $e) { challengeId options } }`
+	finishPkLoginQ = `mutation($c: ID!, $cr: JSON!) { finishPasskeyLogin(challengeId: $c, credential: $cr) { ` + mfaPayload + ` } }`
 	verifyPkQ    = `mutation($t: String!, $c: ID!, $cr: JSON!) { verifyMfaPasskey(mfaToken: $t, challengeId: $c, credential: $cr) { ` + mfaPayload + ` } }`
 	renamePkQ    = `mutation($id: ID!, $n: String!) { renamePasskey(id: $id, name: $n) { id name } }`
 	deletePkQ    = `mutation($id: ID!) { deletePasskey(id: $id) }`
@@ -54,23 +54,23 @@ func challengeOf(t *testing.T, r *gqlResponse, field string) challenge {
 // verified) and returns its id and credential.
 func (s *testServer) addPasskey(t *testing.T, token string, a *passkeytest.Authenticator, name string) (string, *passkeytest.Credential) {
 	t.Helper()
-	c := challengeOf(t, s.do(t, token, beginRegQ, nil), "beginPasskeyRegistration")
+	c := challengeOf(t, s.do(t, token, beginPkRegQ, nil), "beginPasskeyRegistration")
 	cred, key, err := a.Create(c.options)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk := ok(t, s.do(t, token, finishRegQ, map[string]any{"c": c.id, "cr": cred, "n": name}))["finishPasskeyRegistration"].(map[string]any)
+	pk := ok(t, s.do(t, token, finishPkRegQ, map[string]any{"c": c.id, "cr": cred, "n": name}))["finishPasskeyRegistration"].(map[string]any)
 	return pk["id"].(string), key
 }
 
-// beginLogin starts a passkey login, for email unless it is "".
-func (s *testServer) beginLogin(t *testing.T, email string) challenge {
+// beginPkLogin starts a passkey login, for email unless it is "".
+func (s *testServer) beginPkLogin(t *testing.T, email string) challenge {
 	t.Helper()
 	vars := map[string]any{}
 	if email != "" {
 		vars["e"] = email
 	}
-	return challengeOf(t, s.do(t, "", beginLoginQ, vars), "beginPasskeyLogin")
+	return challengeOf(t, s.do(t, "", beginPkLoginQ, vars), "beginPasskeyLogin")
 }
 
 // assert makes a's assertion (of cred, or the one the options pick).
@@ -83,16 +83,16 @@ func assert(t *testing.T, a *passkeytest.Authenticator, c challenge, cred *passk
 	return out
 }
 
-func (s *testServer) finishLogin(t *testing.T, c challenge, credential map[string]any) *gqlResponse {
+func (s *testServer) finishPkLogin(t *testing.T, c challenge, credential map[string]any) *gqlResponse {
 	t.Helper()
-	return s.do(t, "", finishLoginQ, map[string]any{"c": c.id, "cr": credential})
+	return s.do(t, "", finishPkLoginQ, map[string]any{"c": c.id, "cr": credential})
 }
 
 // passkeyLogin logs in with a's passkey (for email, or discoverable).
 func (s *testServer) passkeyLogin(t *testing.T, a *passkeytest.Authenticator, email string) (tokens, map[string]any) {
 	t.Helper()
-	c := s.beginLogin(t, email)
-	return payload(t, ok(t, s.finishLogin(t, c, assert(t, a, c, nil))), "finishPasskeyLogin")
+	c := s.beginPkLogin(t, email)
+	return payload(t, ok(t, s.finishPkLogin(t, c, assert(t, a, c, nil))), "finishPasskeyLogin")
 }
 
 // wantCredentialErr fails unless r is BAD_USER_INPUT on "credential" for reason.
@@ -128,15 +128,15 @@ func TestPasskeyRegistrationAndLogin(t *testing.T) {
 		// A passkey is for an account that proved its address (like a
 		// TOTP factor: a squatter's passkey would outlive the takeover),
 		// added with a fresh token.
-		wantErr(t, s.do(t, tk.access, beginRegQ, nil), "EMAIL_NOT_VERIFIED", "")
+		wantErr(t, s.do(t, tk.access, beginPkRegQ, nil), "EMAIL_NOT_VERIFIED", "")
 		s.markVerified(t, tk.access, "alice@example.com")
 		stale, _ := payload(t, ok(t, s.refresh(t, tk.refresh)), "refresh")
-		wantErr(t, s.do(t, stale.access, beginRegQ, nil), "FRESH_TOKEN_REQUIRED", "")
-		wantErr(t, s.do(t, "", beginRegQ, nil), "UNAUTHENTICATED", "TOKEN_MISSING")
+		wantErr(t, s.do(t, stale.access, beginPkRegQ, nil), "FRESH_TOKEN_REQUIRED", "")
+		wantErr(t, s.do(t, "", beginPkRegQ, nil), "UNAUTHENTICATED", "TOKEN_MISSING")
 		tk, _ = s.login(t, "alice@example.com", "password-123")
 
 		// The options are the bare PublicKeyCredentialCreationOptionsJSON.
-		c := challengeOf(t, s.do(t, tk.access, beginRegQ, nil), "beginPasskeyRegistration")
+		c := challengeOf(t, s.do(t, tk.access, beginPkRegQ, nil), "beginPasskeyRegistration")
 		o := c.options
 		if _, wrapped := o["publicKey"]; wrapped {
 			t.Fatalf("options wrapped in publicKey: %v", o)
@@ -155,29 +155,29 @@ func TestPasskeyRegistrationAndLogin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pk := ok(t, s.do(t, tk.access, finishRegQ, map[string]any{"c": c.id, "cr": cred, "n": "  Laptop "}))["finishPasskeyRegistration"].(map[string]any)
+		pk := ok(t, s.do(t, tk.access, finishPkRegQ, map[string]any{"c": c.id, "cr": cred, "n": "  Laptop "}))["finishPasskeyRegistration"].(map[string]any)
 		if pk["name"] != "Laptop" || pk["lastUsedAt"] != nil {
 			t.Fatalf("passkey = %v", pk)
 		}
 		pkID := pk["id"].(string)
 		// The challenge is spent, whatever comes next.
-		wantCredentialErr(t, s.do(t, tk.access, finishRegQ, map[string]any{"c": c.id, "cr": cred}), "CHALLENGE_INVALID")
+		wantCredentialErr(t, s.do(t, tk.access, finishPkRegQ, map[string]any{"c": c.id, "cr": cred}), "CHALLENGE_INVALID")
 		// A second registration excludes the first passkey, so that the
 		// authenticator does not make a duplicate.
-		again := challengeOf(t, s.do(t, tk.access, beginRegQ, nil), "beginPasskeyRegistration")
+		again := challengeOf(t, s.do(t, tk.access, beginPkRegQ, nil), "beginPasskeyRegistration")
 		ex := again.options["excludeCredentials"].([]any)
 		if len(ex) != 1 || ex[0].(map[string]any)["id"] != key.IDString() {
 			t.Fatalf("excludeCredentials = %v", ex)
 		}
 
 		// Log in with the address: the options list the passkey.
-		c = s.beginLogin(t, "Alice@Example.com")
+		c = s.beginPkLogin(t, "Alice@Example.com")
 		allow := c.options["allowCredentials"].([]any)
 		if len(allow) != 1 || allow[0].(map[string]any)["id"] != key.IDString() || c.options["rpId"] != "localhost" ||
 			c.options["userVerification"] != "required" {
 			t.Fatalf("request options = %v", c.options)
 		}
-		r := s.finishLogin(t, c, assert(t, a, c, nil))
+		r := s.finishPkLogin(t, c, assert(t, a, c, nil))
 		byEmail, bp := payload(t, ok(t, r), "finishPasskeyLogin")
 		if bp["fresh"] != true || bp["mfaRequired"] != false || bp["user"].(map[string]any)["id"] != id {
 			t.Fatalf("finishPasskeyLogin = %v", bp)
@@ -189,11 +189,11 @@ func TestPasskeyRegistrationAndLogin(t *testing.T) {
 		wantErr(t, s.do(t, tk.access, remainingQ, nil), "MFA_REQUIRED", "")
 
 		// And without an address: any discoverable passkey may answer.
-		c = s.beginLogin(t, "")
+		c = s.beginPkLogin(t, "")
 		if c.options["allowCredentials"] != nil {
 			t.Fatalf("discoverable options = %v", c.options)
 		}
-		anon, _ := payload(t, ok(t, s.finishLogin(t, c, assert(t, a, c, nil))), "finishPasskeyLogin")
+		anon, _ := payload(t, ok(t, s.finishPkLogin(t, c, assert(t, a, c, nil))), "finishPasskeyLogin")
 		wantAuthn(t, anon.access, "aal2", "hwk")
 		// A refresh keeps how the session's login was made.
 		refreshed, _ := payload(t, ok(t, s.refresh(t, anon.refresh)), "refresh")
@@ -241,8 +241,8 @@ func TestPasskeyRegistrationAndLogin(t *testing.T) {
 		}
 		ok(t, s.me(t, anon.access))
 		ok(t, s.me(t, byEmail.access))
-		c = s.beginLogin(t, "")
-		wantCredentialErr(t, s.finishLogin(t, c, assert(t, a, c, key)), "CREDENTIAL_UNKNOWN")
+		c = s.beginPkLogin(t, "")
+		wantCredentialErr(t, s.finishPkLogin(t, c, assert(t, a, c, key)), "CREDENTIAL_UNKNOWN")
 
 		rows := auditRows(t, dbURL, id)
 		for _, want := range []string{"passkey_registered passkey " + pkID, "login_succeeded with passkey " + pkID, "passkey_deleted passkey " + pkID} {
@@ -267,71 +267,71 @@ func TestPasskeyRefusals(t *testing.T) {
 		// Replay: an assertion answers one challenge, once. Sent again
 		// with its challenge, the challenge is spent; with a new one, it
 		// signed the old.
-		c := s.beginLogin(t, "")
+		c := s.beginPkLogin(t, "")
 		asn := assert(t, a, c, key)
-		ok(t, s.finishLogin(t, c, asn))
-		wantCredentialErr(t, s.finishLogin(t, c, asn), "CHALLENGE_INVALID")
-		wantCredentialErr(t, s.finishLogin(t, s.beginLogin(t, ""), asn), "CHALLENGE_MISMATCH")
+		ok(t, s.finishPkLogin(t, c, asn))
+		wantCredentialErr(t, s.finishPkLogin(t, c, asn), "CHALLENGE_INVALID")
+		wantCredentialErr(t, s.finishPkLogin(t, s.beginPkLogin(t, ""), asn), "CHALLENGE_MISMATCH")
 
 		// A page on another origin (a phishing site relaying the
 		// ceremony) is refused, whatever it signed.
 		a.Origin = "https://evil.example"
-		c = s.beginLogin(t, "alice@example.com")
-		wantCredentialErr(t, s.finishLogin(t, c, assert(t, a, c, key)), "ORIGIN_MISMATCH")
+		c = s.beginPkLogin(t, "alice@example.com")
+		wantCredentialErr(t, s.finishPkLogin(t, c, assert(t, a, c, key)), "ORIGIN_MISMATCH")
 		a.Origin = "http://localhost:9999"
-		c = s.beginLogin(t, "")
-		wantCredentialErr(t, s.finishLogin(t, c, assert(t, a, c, key)), "ORIGIN_MISMATCH")
+		c = s.beginPkLogin(t, "")
+		wantCredentialErr(t, s.finishPkLogin(t, c, assert(t, a, c, key)), "ORIGIN_MISMATCH")
 		a.Origin = testOrigin
 		// An assertion scoped to another RP ID.
 		a.RPID = "example.com"
-		c = s.beginLogin(t, "")
-		wantCredentialErr(t, s.finishLogin(t, c, assert(t, a, c, key)), "RP_ID_MISMATCH")
+		c = s.beginPkLogin(t, "")
+		wantCredentialErr(t, s.finishPkLogin(t, c, assert(t, a, c, key)), "RP_ID_MISMATCH")
 		a.RPID = ""
 		// No user verification: a passkey alone must prove the person.
 		a.SkipUserVerification = true
-		c = s.beginLogin(t, "")
-		wantCredentialErr(t, s.finishLogin(t, c, assert(t, a, c, key)), "USER_VERIFICATION_REQUIRED")
+		c = s.beginPkLogin(t, "")
+		wantCredentialErr(t, s.finishPkLogin(t, c, assert(t, a, c, key)), "USER_VERIFICATION_REQUIRED")
 		a.SkipUserVerification = false
 		// A forged signature.
-		c = s.beginLogin(t, "")
+		c = s.beginPkLogin(t, "")
 		asn = assert(t, a, c, key)
 		resp := asn["response"].(map[string]any)
 		sig, _ := base64.RawURLEncoding.DecodeString(resp["signature"].(string))
 		sig[len(sig)-1] ^= 1
 		resp["signature"] = base64.RawURLEncoding.EncodeToString(sig)
-		wantCredentialErr(t, s.finishLogin(t, c, asn), "SIGNATURE_INVALID")
+		wantCredentialErr(t, s.finishPkLogin(t, c, asn), "SIGNATURE_INVALID")
 		// What is not a login's credential.
-		c = s.beginLogin(t, "")
-		wantCredentialErr(t, s.finishLogin(t, c, map[string]any{"id": "x", "type": "public-key"}), "CREDENTIAL_INVALID")
+		c = s.beginPkLogin(t, "")
+		wantCredentialErr(t, s.finishPkLogin(t, c, map[string]any{"id": "x", "type": "public-key"}), "CREDENTIAL_INVALID")
 		// The user handle names the passkey's account, or it is refused
 		// (it is outside the signature).
 		bob, bp := s.register(t, "bob@example.com", "password-123")
 		bobID := bp["user"].(map[string]any)["id"].(string)
-		c = s.beginLogin(t, "")
+		c = s.beginPkLogin(t, "")
 		asn = assert(t, a, c, key)
 		asn["response"].(map[string]any)["userHandle"] = base64.RawURLEncoding.EncodeToString([]byte(bobID))
-		wantCredentialErr(t, s.finishLogin(t, c, asn), "CREDENTIAL_INVALID")
+		wantCredentialErr(t, s.finishPkLogin(t, c, asn), "CREDENTIAL_INVALID")
 
 		// A challenge lives five minutes.
-		c = s.beginLogin(t, "alice@example.com")
+		c = s.beginPkLogin(t, "alice@example.com")
 		if _, err := storeOf(t, dbURL).DB().Exec(storeOf(t, dbURL).DB().Rebind(
 			`UPDATE passkey_challenges SET expires_at = created_at WHERE id = ?`), c.id); err != nil {
 			t.Fatal(err)
 		}
-		wantCredentialErr(t, s.finishLogin(t, c, assert(t, a, c, key)), "CHALLENGE_EXPIRED")
+		wantCredentialErr(t, s.finishPkLogin(t, c, assert(t, a, c, key)), "CHALLENGE_EXPIRED")
 		// A challenge is for its ceremony: a registration's cannot finish
 		// a login, nor a login's a registration.
-		reg := challengeOf(t, s.do(t, tk.access, beginRegQ, nil), "beginPasskeyRegistration")
-		wantCredentialErr(t, s.finishLogin(t, reg, assert(t, a, s.beginLogin(t, ""), key)), "CHALLENGE_INVALID")
-		c = s.beginLogin(t, "")
+		reg := challengeOf(t, s.do(t, tk.access, beginPkRegQ, nil), "beginPasskeyRegistration")
+		wantCredentialErr(t, s.finishPkLogin(t, reg, assert(t, a, s.beginPkLogin(t, ""), key)), "CHALLENGE_INVALID")
+		c = s.beginPkLogin(t, "")
 		other := newAuthenticator()
-		cred, _, err := other.Create(challengeOf(t, s.do(t, tk.access, beginRegQ, nil), "beginPasskeyRegistration").options)
+		cred, _, err := other.Create(challengeOf(t, s.do(t, tk.access, beginPkRegQ, nil), "beginPasskeyRegistration").options)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantCredentialErr(t, s.do(t, tk.access, finishRegQ, map[string]any{"c": c.id, "cr": cred}), "CHALLENGE_INVALID")
+		wantCredentialErr(t, s.do(t, tk.access, finishPkRegQ, map[string]any{"c": c.id, "cr": cred}), "CHALLENGE_INVALID")
 		// An unknown challenge id.
-		wantCredentialErr(t, s.finishLogin(t, challenge{id: "no-such-challenge"}, assert(t, a, s.beginLogin(t, ""), key)), "CHALLENGE_INVALID")
+		wantCredentialErr(t, s.finishPkLogin(t, challenge{id: "no-such-challenge"}, assert(t, a, s.beginPkLogin(t, ""), key)), "CHALLENGE_INVALID")
 
 		// Another user's challenge: Bob's registration cannot finish on
 		// Alice's registration challenge, nor his passkey answer a login
@@ -339,14 +339,14 @@ func TestPasskeyRefusals(t *testing.T) {
 		s.markVerified(t, bob.access, "bob@example.com")
 		b := newAuthenticator()
 		_, bobKey := s.addPasskey(t, bob.access, b, "Bob's")
-		reg = challengeOf(t, s.do(t, tk.access, beginRegQ, nil), "beginPasskeyRegistration")
+		reg = challengeOf(t, s.do(t, tk.access, beginPkRegQ, nil), "beginPasskeyRegistration")
 		cred, _, err = b.Create(reg.options)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantCredentialErr(t, s.do(t, bob.access, finishRegQ, map[string]any{"c": reg.id, "cr": cred}), "CHALLENGE_INVALID")
-		c = s.beginLogin(t, "alice@example.com")
-		wantCredentialErr(t, s.finishLogin(t, c, assert(t, b, c, bobKey)), "CHALLENGE_INVALID")
+		wantCredentialErr(t, s.do(t, bob.access, finishPkRegQ, map[string]any{"c": reg.id, "cr": cred}), "CHALLENGE_INVALID")
+		c = s.beginPkLogin(t, "alice@example.com")
+		wantCredentialErr(t, s.finishPkLogin(t, c, assert(t, b, c, bobKey)), "CHALLENGE_INVALID")
 		if pks := ok(t, s.do(t, bob.access, myPasskeysQ, nil))["me"].(map[string]any)["passkeys"].([]any); len(pks) != 1 {
 			t.Fatalf("bob's passkeys = %v", pks)
 		}
@@ -360,11 +360,11 @@ func TestPasskeyRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		key.Count = 0
-		c = s.beginLogin(t, "")
-		wantCredentialErr(t, s.finishLogin(t, c, assert(t, a, c, key)), "COUNTER_REGRESSED")
+		c = s.beginPkLogin(t, "")
+		wantCredentialErr(t, s.finishPkLogin(t, c, assert(t, a, c, key)), "COUNTER_REGRESSED")
 		key.Count = uint32(before) - 1 // the same counter again
-		c = s.beginLogin(t, "")
-		wantCredentialErr(t, s.finishLogin(t, c, assert(t, a, c, key)), "COUNTER_REGRESSED")
+		c = s.beginPkLogin(t, "")
+		wantCredentialErr(t, s.finishPkLogin(t, c, assert(t, a, c, key)), "COUNTER_REGRESSED")
 		var after int64
 		if err := store.Get(&after, counter, aliceID); err != nil || after != before {
 			t.Fatalf("counter %d -> %d (%v)", before, after, err)
@@ -373,8 +373,8 @@ func TestPasskeyRefusals(t *testing.T) {
 			t.Fatalf("audit = %v", rows)
 		}
 		key.Count = uint32(before)
-		c = s.beginLogin(t, "")
-		ok(t, s.finishLogin(t, c, assert(t, a, c, key)))
+		c = s.beginPkLogin(t, "")
+		ok(t, s.finishPkLogin(t, c, assert(t, a, c, key)))
 	})
 }
 
@@ -401,19 +401,19 @@ func TestPasskeyLoginEnumeration(t *testing.T) {
 			slices.Sort(keys)
 			return strings.Join(keys, " ")
 		}
-		none := shape(s.beginLogin(t, ""))
+		none := shape(s.beginPkLogin(t, ""))
 		for _, email := range []string{"nobody@example.com", "bob@example.com"} {
-			if got := shape(s.beginLogin(t, email)); got != none {
+			if got := shape(s.beginPkLogin(t, email)); got != none {
 				t.Errorf("beginPasskeyLogin(%s) = %s, want as without an address: %s", email, got, none)
 			}
 		}
 		if strings.Contains(none, "allowCredentials") {
 			t.Fatalf("discoverable options list credentials: %s", none)
 		}
-		if with := s.beginLogin(t, "alice@example.com"); with.options["allowCredentials"] == nil {
+		if with := s.beginPkLogin(t, "alice@example.com"); with.options["allowCredentials"] == nil {
 			t.Fatalf("options for an address with passkeys = %v", with.options)
 		}
-		wantErr(t, s.do(t, "", beginLoginQ, map[string]any{"e": "not an address"}), "BAD_USER_INPUT", "")
+		wantErr(t, s.do(t, "", beginPkLoginQ, map[string]any{"e": "not an address"}), "BAD_USER_INPUT", "")
 	})
 }
 
@@ -422,9 +422,9 @@ func TestPasskeyLoginEnumeration(t *testing.T) {
 func TestPasskeyThrottled(t *testing.T) {
 	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"RATE_LIMIT_IP": "3"}))
 	for range 3 {
-		s.beginLogin(t, "")
+		s.beginPkLogin(t, "")
 	}
-	if e := wantErr(t, s.do(t, "", beginLoginQ, nil), "RATE_LIMITED", ""); e.Extensions["retryAfter"] == nil {
+	if e := wantErr(t, s.do(t, "", beginPkLoginQ, nil), "RATE_LIMITED", ""); e.Extensions["retryAfter"] == nil {
 		t.Fatalf("no retryAfter: %v", e)
 	}
 	wantErr(t, s.do(t, "", `mutation { a: beginPasskeyLogin { challengeId } b: beginPasskeyLogin { challengeId } }`, nil),
@@ -459,16 +459,16 @@ func TestPasskeyAsSecondFactor(t *testing.T) {
 		}
 		// Another account's passkey does not answer for Alice, nor does
 		// a bad assertion; neither spends the mfaToken.
-		c := s.beginLogin(t, "")
+		c := s.beginPkLogin(t, "")
 		wantCredentialErr(t, verify(c, assert(t, b, c, bobKey)), "CREDENTIAL_UNKNOWN")
-		c = s.beginLogin(t, "bob@example.com")
+		c = s.beginPkLogin(t, "bob@example.com")
 		wantCredentialErr(t, verify(c, assert(t, a, c, key)), "CHALLENGE_INVALID")
 		a.Origin = "https://evil.example"
-		c = s.beginLogin(t, u.email)
+		c = s.beginPkLogin(t, u.email)
 		wantCredentialErr(t, verify(c, assert(t, a, c, key)), "ORIGIN_MISMATCH")
 		a.Origin = testOrigin
 
-		c = s.beginLogin(t, u.email)
+		c = s.beginPkLogin(t, u.email)
 		p := ok(t, verify(c, assert(t, a, c, key)))["verifyMfaPasskey"].(map[string]any)
 		if p["mfaRequired"] != false || p["fresh"] != true {
 			t.Fatalf("verifyMfaPasskey = %v", p)
@@ -476,7 +476,7 @@ func TestPasskeyAsSecondFactor(t *testing.T) {
 		wantAuthn(t, p["accessToken"].(string), "aal2", "pwd", "hwk")
 		ok(t, s.do(t, p["accessToken"].(string), remainingQ, nil))
 		// The mfaToken served one login.
-		c = s.beginLogin(t, u.email)
+		c = s.beginPkLogin(t, u.email)
 		wantErr(t, verify(c, assert(t, a, c, key)), "UNAUTHENTICATED", "TOKEN_INVALID")
 		wantErr(t, s.do(t, "", verifyPkQ, map[string]any{"t": "", "c": c.id, "cr": map[string]any{}}), "UNAUTHENTICATED", "TOKEN_MISSING")
 

@@ -148,6 +148,15 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (*AuthResu
 	if err != nil {
 		return nil, Internal(err)
 	}
+	if !u.HasPassword() {
+		// An account made by a provider's sign-in: no password can match,
+		// and the answer and its cost are an unknown email's.
+		if err := a.hasher.VerifyDummy(ctx, password); err != nil {
+			return nil, hashErr(err)
+		}
+		a.audit.record(ctx, EventLoginFailed, u.ID, email, "no password (signs in with a provider)")
+		return nil, errInvalidCredentials
+	}
 	ok, rehash, err := a.hasher.Verify(ctx, password, u.PasswordHash)
 	if err != nil {
 		if errors.Is(err, ErrHashBusy) {
@@ -243,6 +252,10 @@ func (a *Accounts) ChangePassword(ctx context.Context, current, next string) err
 	u, err := a.store.UserByID(ctx, p.User.ID)
 	if err != nil {
 		return Internal(err)
+	}
+	if !u.HasPassword() {
+		return &Error{Code: CodeBadUserInput, Field: "currentPassword",
+			Message: "this account has no password yet (it signs in with a provider): set one with requestPasswordReset, which mails a link to your address"}
 	}
 	ok, _, err := a.hasher.Verify(ctx, current, u.PasswordHash)
 	if err != nil {

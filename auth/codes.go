@@ -19,11 +19,17 @@ const (
 	CodeRateLimited        Code = "RATE_LIMITED"
 	CodeInternal           Code = "INTERNAL_SERVER_ERROR"
 	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
+	// CodeTooManySockets refuses a websocket over the per-user or total
+	// cap; it is the reason of the close code 4429.
+	CodeTooManySockets Code = "TOO_MANY_SOCKETS"
 	// The caller's token lacks a second factor (aal2) that the field, or
 	// REQUIRE_ADMIN_MFA, demands; the caller has one to log in with.
 	CodeMfaRequired Code = "MFA_REQUIRED"
 	// As MFA_REQUIRED, for a caller who has no second factor yet.
 	CodeMfaEnrollmentRequired Code = "MFA_ENROLLMENT_REQUIRED"
+	// A provider's sign-in whose email names an existing account that it
+	// may not join by itself: sign in the usual way, then link.
+	CodeIdentityLinkRequired Code = "IDENTITY_LINK_REQUIRED"
 
 	// From the GraphQL layer, before or around execution.
 	CodeQueryTooLarge           Code = "QUERY_TOO_LARGE"
@@ -53,9 +59,7 @@ const (
 var Codes = []Code{
 	CodeUnauthenticated, CodeForbidden, CodeFreshTokenRequired, CodeInvalidCredentials,
 	CodeEmailTaken, CodeAccountDisabled, CodeEmailNotVerified, CodeBadUserInput, CodeRateLimited, CodeInternal,
-	CodeUnavailable,
-	CodeEmailTaken, CodeAccountDisabled, CodeBadUserInput, CodeRateLimited, CodeInternal,
-	CodeUnavailable, CodeMfaRequired, CodeMfaEnrollmentRequired,
+	CodeUnavailable, CodeMfaRequired, CodeMfaEnrollmentRequired, CodeTooManySockets, CodeIdentityLinkRequired,
 	CodeQueryTooLarge, CodeQueryTooDeep, CodeTooManyAliases, CodeTooManyCredentialOps, CodeComplexityLimitExceeded,
 	CodeOperationTimeout, CodeIntrospectionDisabled,
 	CodeParseFailed, CodeValidationFailed, CodePersistedQueryMissed,

@@ -8,6 +8,7 @@ const (
 	credentialKey ctxKey = iota
 	principalKey
 	requestInfoKey
+	socketKey
 )
 
 // credential is what the middleware found in the request: verified claims,
@@ -25,6 +26,11 @@ func WithCredential(ctx context.Context, claims *Claims, err error) context.Cont
 // ClaimsFrom returns the verified access token claims of the request, or the
 // UNAUTHENTICATED error that explains their absence.
 func ClaimsFrom(ctx context.Context) (*Claims, error) {
+	if sk := SocketFrom(ctx); sk != nil {
+		// A socket's token can be replaced in band, and expires while
+		// the socket lives: its current claims are the credential.
+		return sk.Claims()
+	}
 	c, _ := ctx.Value(credentialKey).(*credential)
 	if c == nil {
 		return nil, Unauthenticated(ReasonTokenMissing)

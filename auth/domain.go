@@ -147,6 +147,8 @@ type Stats struct {
 	LoginsLast24h       int
 	FailedLoginsLast24h int
 	UnverifiedUsers     int
+	// UsersByProvider counts the users with an identity at each provider.
+	UsersByProvider []ProviderCount
 }
 
 // TokenState is what the database says about an access token's subject,

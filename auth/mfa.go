@@ -73,6 +73,17 @@ type MfaChallenge struct {
 	CreatedAt time.Time  `db:"created_at"`
 	ExpiresAt time.Time  `db:"expires_at"`
 	UsedAt    *time.Time `db:"used_at"`
+	// Method is how the first step was proved (an amr): AMRPassword, or
+	// AMRExternal after a provider's sign-in.
+	Method string `db:"method"`
+}
+
+// firstFactor is the amr of the challenge's first step.
+func (c *MfaChallenge) firstFactor() string {
+	if c.Method == "" {
+		return AMRPassword
+	}
+	return c.Method
 }
 
 // TotpEnrollment is what enrollTotp shows once: the new secret, as text,
@@ -393,13 +404,20 @@ func (m *Mfa) RecoveryCodesLeft(ctx context.Context) (int, error) {
 // password is proven (the codes have their own); newHash, when set, is a
 // rehash of the password to store.
 func (m *Mfa) challenge(ctx context.Context, u *User, loginKey ThrottleKey, newHash string) (*AuthResult, error) {
+	return m.challengeAfter(ctx, u, AMRPassword, loginKey, newHash)
+}
+
+// challengeAfter is challenge after a first step proved by method (an
+// RFC 8176 amr: AMRPassword, or AMRExternal for a provider's sign-in),
+// which the session's tokens name once the second factor is shown.
+func (m *Mfa) challengeAfter(ctx context.Context, u *User, method string, loginKey ThrottleKey, newHash string) (*AuthResult, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return nil, Internal(err)
 	}
 	tok := base64.RawURLEncoding.EncodeToString(raw)
 	now := m.now().UTC()
-	c := &MfaChallenge{ID: challengeID(tok), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(MfaTokenTTL)}
+	c := &MfaChallenge{ID: challengeID(tok), UserID: u.ID, Method: method, CreatedAt: now, ExpiresAt: now.Add(MfaTokenTTL)}
 	err := m.store.Tx(ctx, func(q Queries) error {
 		if newHash != "" {
 			if err := q.SetPasswordHash(ctx, u.ID, newHash, now); err != nil {
@@ -412,7 +430,11 @@ func (m *Mfa) challenge(ctx context.Context, u *User, loginKey ThrottleKey, newH
 		if err := m.throttle.ResetIn(ctx, q, loginKey); err != nil {
 			return err
 		}
-		return q.AddAuditEvent(ctx, m.audit.event(ctx, EventMfaChallenged, u.ID, u.Email, ""))
+		detail := ""
+		if method != AMRPassword {
+			detail = "after " + method
+		}
+		return q.AddAuditEvent(ctx, m.audit.event(ctx, EventMfaChallenged, u.ID, u.Email, detail))
 	})
 	if err != nil {
 		return nil, wrap(err)
@@ -486,7 +508,7 @@ func (m *Mfa) completeLogin(ctx context.Context, u *User, c *MfaChallenge, code 
 		if err := m.throttle.ResetIn(ctx, q, proof.key); err != nil {
 			return err
 		}
-		if res, err = m.issue.openSessionAMR(ctx, q, u, now, []string{AMRPassword, proof.method}); err != nil {
+		if res, err = m.issue.openSessionAMR(ctx, q, u, now, []string{c.firstFactor(), proof.method}); err != nil {
 			return err
 		}
 		if proof.method == AMRRecovery {

@@ -157,3 +157,29 @@ func (p *Principal) actor() string {
 	}
 	return "by " + p.User.ID
 }
+
+// socketVerdict is the rule of a live socket after a change: what it
+// hears, and the error that ends it (nil while it may go on). The token
+// state is judged as the Guard judges every request; the event says why
+// in the user's terms. before is what the sockets knew of the user, fp the
+// fingerprint of the password hash now, needs the roles its running
+// subscriptions need.
+func socketVerdict(before *socketUser, fp uint64, st *TokenState, needs map[Role]int) (SessionEventType, error) {
+	switch {
+	case st.User != nil && st.User.Disabled():
+		return SessionAccountDisabled, Unauthenticated(ReasonTokenRevoked)
+	case !st.valid() && st.User != nil && fp != before.password:
+		return SessionPasswordChanged, Unauthenticated(ReasonTokenRevoked)
+	case !st.valid():
+		return SessionRevoked, Unauthenticated(ReasonTokenRevoked)
+	case st.User.Role != before.role:
+		p := &Principal{User: *st.User}
+		for role := range needs {
+			if RequireRole(p, role) != nil {
+				return SessionRoleChanged, errRoleLowered
+			}
+		}
+		return SessionRoleChanged, nil
+	}
+	return "", nil
+}

@@ -124,12 +124,28 @@ func (r *Recovery) Reset(ctx context.Context, token, newPassword string) error {
 			if err := q.SetPasswordHash(ctx, u.ID, hash, now); err != nil {
 				return err
 			}
+			// Until now nobody had proved the address: identities linked
+			// meanwhile (a provider's sign-in claiming an address it did
+			// not verify) may be someone else's, and must not share the
+			// account with the address's owner, who just took it.
+			unlinked := 0
+			if !u.EmailVerified() {
+				if unlinked, err = q.DeleteUserIdentities(ctx, u.ID); err != nil {
+					return err
+				}
+			}
 			if err := q.SetEmailVerified(ctx, u.ID, now); err != nil {
 				return err
 			}
 			n, err := endUserSessions(ctx, q, u.ID, "", now)
 			if err != nil {
 				return err
+			}
+			if unlinked > 0 {
+				if err := q.AddAuditEvent(ctx, r.audit.event(ctx, EventIdentityUnlinked, u.ID, u.Email,
+					fmt.Sprintf("%d identities: the reset proved the unverified address", unlinked))); err != nil {
+					return err
+				}
 			}
 			if err := r.throttle.ResetIn(ctx, q, r.throttle.Account("login", u.Email)); err != nil {
 				return err

@@ -24,6 +24,9 @@ type Service struct {
 	Tokens       *Tokens
 	Mfa          *Mfa
 	Passkeys     *Passkeys
+	Sockets      *Sockets
+	// Sign-in with OpenID Connect providers.
+	Oidc *Oidc
 }
 
 // Store is the persistence of all the use cases together: each declares
@@ -40,9 +43,11 @@ type Store interface {
 	keyStore
 	pruneStore
 	auditStore
+	socketStore
 	linkStore
 	mfaStore
 	passkeyStore
+	oidcStore
 }
 
 // ServiceOptions are the Service's tunables; zero values take defaults.
@@ -56,6 +61,9 @@ type ServiceOptions struct {
 	// BindCSRF binds a double-submit value to every token pair, for
 	// clients that receive their tokens in cookies.
 	BindCSRF bool
+	// SocketLimits cap the live sockets (subscriptions); zero fields take
+	// DefaultSocketLimits.
+	SocketLimits SocketLimits
 	// Links configure mailed links (base URL, lifetimes, sealing).
 	Links LinkOptions
 	// RequireVerifiedEmail makes login (and register) refuse accounts
@@ -69,6 +77,8 @@ type ServiceOptions struct {
 	MFA MfaOptions
 	// Passkeys configure WebAuthn.
 	Passkeys PasskeyOptions
+	// OIDC configures sign-in with providers.
+	OIDC OidcOptions
 	// Now is the clock of every use case (tests pass a fake one).
 	Now func() time.Time
 }
@@ -101,6 +111,9 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 	if floor <= 0 {
 		floor = DefaultResetRequestFloor
 	}
+	oidc := &Oidc{store: store, guard: guard, throttle: throttle, issue: issue, audit: audit, links: links, mfa: mfa,
+		accounts: accounts, log: log, now: now, idps: opts.OIDC.Providers, redirects: opts.OIDC.RedirectURIs,
+		requireVerified: opts.RequireVerifiedEmail}
 	return &Service{
 		Guard:        guard,
 		Accounts:     accounts,
@@ -118,5 +131,7 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 		Mfa:      mfa,
 		Passkeys: &Passkeys{store: store, guard: guard, throttle: throttle, issue: issue, audit: audit, mfa: mfa,
 			now: now, rp: opts.Passkeys.RP},
+		Sockets: newSockets(guard, store, opts.SocketLimits, log, now),
+		Oidc:    oidc,
 	}
 }

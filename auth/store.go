@@ -82,4 +82,6 @@ type Queries interface {
 	mfaQueries
 	// Passkeys' writes (see Passkeys).
 	passkeyQueries
+	// Sign-in with providers: flows and identities (see Oidc).
+	oidcQueries
 }

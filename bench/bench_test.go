@@ -37,6 +37,7 @@ func TestBenchRuns(t *testing.T) {
 		Conc:     8, HashConc: 4, WideConc: 32,
 		Out:             out,
 		Argon2MemoryKiB: 64, Argon2Time: 1,
+		Sockets: 40, SocketsPerUser: 10,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -75,6 +76,11 @@ func TestBenchRuns(t *testing.T) {
 			t.Errorf("%s: no ratio to its baseline", r.Name)
 		}
 	}
+	if s := rep.Sockets; s == nil {
+		t.Error("the subscriptions did not run")
+	} else if s.Revoked != 10 || s.OthersOpen != 30 || s.LastClose <= 0 || s.Open.Current <= 0 || s.Idle.Current <= 0 {
+		t.Errorf("subscriptions: %+v", s)
+	}
 	md, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +88,7 @@ func TestBenchRuns(t *testing.T) {
 	if string(md) != stdout.String() {
 		t.Error("the file and stdout differ")
 	}
-	for _, want := range []string{"## Setup", "## Baselines", "## Scenarios", "## Targets", "test override", "| me-under-login |"} {
+	for _, want := range []string{"## Setup", "## Baselines", "## Scenarios", "## Targets", "## Subscriptions", "test override", "| me-under-login |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}

@@ -52,6 +52,9 @@ type options struct {
 	// that the parameters are not the server's defaults.
 	Argon2MemoryKiB, Argon2Time uint
 	HashIsolation               string // the server's HASH_ISOLATION; empty for its default
+	// Sockets idle subscriptions, SocketsPerUser per user (sockets.go);
+	// 0 sockets skips the measurement.
+	Sockets, SocketsPerUser int
 }
 
 func main() {
@@ -95,6 +98,8 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	fs.StringVar(&o.Out, "out", "BENCHMARKS.md", "Markdown report file, relative to the repository root; empty: stdout only")
 	fs.StringVar(&o.HashIsolation, "hash-isolation", "", "the server's HASH_ISOLATION (idle, nice:N, process, off); empty: the server's default")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "use this gqlauth binary instead of building one")
+	fs.IntVar(&o.Sockets, "sockets", 10_000, "idle authenticated subscriptions (websockets) for the "+socketsName+" measurement; 0 skips it")
+	fs.IntVar(&o.SocketsPerUser, "sockets-user", 100, "sockets per user in the "+socketsName+" measurement; one user holding this many is logged out")
 	fs.UintVar(&o.Argon2MemoryKiB, "test-argon2-memory-kib", 0, "tests only: override ARGON2_MEMORY_KIB (default: the server's)")
 	fs.UintVar(&o.Argon2Time, "test-argon2-time", 0, "tests only: override ARGON2_TIME (default: the server's)")
 	if err := fs.Parse(args); err != nil {
@@ -108,7 +113,7 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	}
 	if *only != "" {
 		for _, s := range strings.Split(*only, ",") {
-			if s = strings.TrimSpace(s); !slices.Contains(scenarioNames(), s) {
+			if s = strings.TrimSpace(s); !slices.Contains(scenarioNames(), s) && s != socketsName {
 				return o, fmt.Errorf("-scenarios: unknown scenario %q", s)
 			}
 			o.Scenarios = append(o.Scenarios, strings.TrimSpace(s))
@@ -116,6 +121,9 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	}
 	if o.Users < 1 || o.Conc < 1 || o.HashConc < 1 || o.WideConc < 1 || o.Duration <= 0 || o.Warmup < 0 {
 		return o, errors.New("-users, -conc, -hash-conc, -wide-conc and -duration must be positive")
+	}
+	if o.Sockets < 0 || o.SocketsPerUser < 1 {
+		return o, errors.New("-sockets must not be negative, and -sockets-user must be positive")
 	}
 	return o, nil
 }
@@ -258,6 +266,14 @@ func run(ctx context.Context, opts options, stdout, progress io.Writer) (*report
 		row.Result = res
 		rep.Rows = append(rep.Rows, row)
 	}
+	if opts.runsSockets() {
+		if rep.Sockets, err = r.runSockets(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", socketsName, err)
+		}
+		if err := r.server.alive(); err != nil {
+			return nil, err
+		}
+	}
 	rep.LoadAvg[1] = loadAverage()
 	rep.evaluate()
 	if err := r.writeReport(rep, root, stdout); err != nil {
@@ -302,6 +318,11 @@ func serverSettings(opts options) (map[string]string, auth.Argon2Params) {
 	}
 	if opts.HashIsolation != "" {
 		env["HASH_ISOLATION"] = opts.HashIsolation
+	}
+	if opts.Sockets > 0 {
+		// The caps at exactly what the subscriptions measurement opens.
+		env["WS_MAX_SOCKETS"] = strconv.Itoa(opts.Sockets)
+		env["WS_MAX_SOCKETS_PER_USER"] = strconv.Itoa(opts.SocketsPerUser)
 	}
 	if opts.Argon2MemoryKiB > 0 {
 		params.Memory = uint32(opts.Argon2MemoryKiB)

@@ -31,6 +31,7 @@ type report struct {
 	HashIsolation string    // as the server was given it, or "(default)"
 	LoadAvg       [2]string // the one-minute load average before and after the scenarios
 	Rows          []row
+	Sockets       *socketsResult // nil when not measured
 	Targets       []target
 }
 
@@ -150,7 +151,7 @@ func (rep *report) evaluate() {
 	} else {
 		errs.Measured = "0"
 	}
-	rep.Targets = append(rep.Targets, rss, errs)
+	rep.Targets = append(rep.Targets, rss, errs, rep.socketsTarget())
 }
 
 // markdown renders the report. Progress and anything that varies in shape
@@ -268,6 +269,8 @@ func (rep *report) markdown() string {
 		errs = []string{"- none."}
 	}
 	p("%s\n", strings.Join(errs, "\n"))
+
+	b.WriteString(rep.socketsMarkdown())
 
 	p("\n## Targets\n\n| target | measured | verdict |\n|---|---|---|\n")
 	for _, t := range rep.Targets {

@@ -34,6 +34,11 @@ type Options struct {
 	// not live (PostgreSQL before its listener connects) reads through.
 	Live bool
 	Now  func() time.Time
+	// OnChange, if set, hears every change the cache applies (this
+	// replica's writes, other replicas' notifications, the resync's
+	// finds) once the stale entries are gone, so that what reads through
+	// the cache then sees the change: live sockets are checked again.
+	OnChange func(db.Change)
 }
 
 // Stats are the cache's counters, for metrics.
@@ -167,6 +172,13 @@ func (s *Store) fill(gen uint64, u *auth.User, sessionID string, st *auth.TokenS
 // Apply forgets what a change makes stale. Ending every session of a user
 // walks the session cache: rare, and cheaper than an index per user.
 func (s *Store) Apply(c db.Change) {
+	s.forget(c)
+	if s.opts.OnChange != nil {
+		s.opts.OnChange(c)
+	}
+}
+
+func (s *Store) forget(c db.Change) {
 	s.fillMu.Lock()
 	defer s.fillMu.Unlock()
 	s.gen.Add(1)
@@ -178,7 +190,7 @@ func (s *Store) Apply(c db.Change) {
 		gone = s.sessions.Remove(c.ID)
 	case db.ChangeToken:
 		gone = s.tokens.Remove(c.ID)
-	case changeUserSessions:
+	case ChangeUserSessions:
 		for _, id := range s.sessions.Keys() {
 			if e, ok := s.sessions.Peek(id); ok && e.userID == c.ID {
 				s.sessions.Remove(id)

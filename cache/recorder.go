@@ -8,9 +8,9 @@ import (
 	"github.com/gqlauth/gqlauth/db"
 )
 
-// changeUserSessions is a local-only change: every session of a user
+// ChangeUserSessions is a local-only change: every session of a user
 // (the ID) may have ended. Replicas hear the sessions one by one instead.
-const changeUserSessions db.ChangeKind = 'S'
+const ChangeUserSessions db.ChangeKind = 'S'
 
 // recorder passes every query through and notes the cached rows each
 // successful write may have changed.
@@ -54,7 +54,7 @@ func (r recorder) RevokeUserSession(ctx context.Context, userID, sessionID strin
 
 func (r recorder) RevokeUserSessions(ctx context.Context, userID, keepID string, now time.Time) (int, error) {
 	n, err := r.Queries.RevokeUserSessions(ctx, userID, keepID, now)
-	return n, r.then(err, changeUserSessions, userID)
+	return n, r.then(err, ChangeUserSessions, userID)
 }
 
 func (r recorder) RevokeToken(ctx context.Context, jti, userID string, expiresAt, now time.Time) error {

@@ -18,7 +18,8 @@ func (q queries) AddAuditEvent(ctx context.Context, e *auth.AuditEvent) error {
 	return nil
 }
 
-// Stats computes the adminStats figures in one statement.
+// Stats computes the adminStats figures: one statement, and one for the
+// users by provider.
 func (q queries) Stats(ctx context.Context, now, since time.Time) (*auth.Stats, error) {
 	var r struct {
 		Users          int `db:"users"`
@@ -42,8 +43,12 @@ func (q queries) Stats(ctx context.Context, now, since time.Time) (*auth.Stats, 
 	if err != nil {
 		return nil, fmt.Errorf("db: stats: %w", err)
 	}
+	byProvider, err := q.usersByProvider(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return &auth.Stats{Users: r.Users, Admins: r.Admins, ActiveSessions: r.ActiveSessions, RevokedTokens: r.RevokedTokens,
-		LoginsLast24h: r.Logins, FailedLoginsLast24h: r.FailedLogins, UnverifiedUsers: r.Unverified}, nil
+		LoginsLast24h: r.Logins, FailedLoginsLast24h: r.FailedLogins, UnverifiedUsers: r.Unverified, UsersByProvider: byProvider}, nil
 }
 
 // ListAuditEvents returns one page of events, newest first.

@@ -124,8 +124,12 @@ func (q queries) RecoveryCodesLeft(ctx context.Context, userID string) (int, err
 
 // CreateMfaChallenge inserts c.
 func (q queries) CreateMfaChallenge(ctx context.Context, c *auth.MfaChallenge) error {
-	_, err := q.exec(ctx, `INSERT INTO mfa_challenges (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-		c.ID, c.UserID, c.CreatedAt.UTC(), c.ExpiresAt.UTC())
+	method := c.Method
+	if method == "" {
+		method = auth.AMRPassword
+	}
+	_, err := q.exec(ctx, `INSERT INTO mfa_challenges (id, user_id, method, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		c.ID, c.UserID, method, c.CreatedAt.UTC(), c.ExpiresAt.UTC())
 	if err != nil {
 		return fmt.Errorf("db: create mfa challenge: %w", err)
 	}
@@ -135,7 +139,7 @@ func (q queries) CreateMfaChallenge(ctx context.Context, c *auth.MfaChallenge) e
 // MfaChallenge reads a challenge by id.
 func (q queries) MfaChallenge(ctx context.Context, id string) (*auth.MfaChallenge, error) {
 	var c auth.MfaChallenge
-	if err := q.get(ctx, &c, `SELECT id, user_id, created_at, expires_at, used_at FROM mfa_challenges WHERE id = ?`, id); err != nil {
+	if err := q.get(ctx, &c, `SELECT id, user_id, method, created_at, expires_at, used_at FROM mfa_challenges WHERE id = ?`, id); err != nil {
 		return nil, notFound(err, "mfa challenge")
 	}
 	c.CreatedAt, c.ExpiresAt, c.UsedAt = c.CreatedAt.UTC(), c.ExpiresAt.UTC(), utcPtr(c.UsedAt)

@@ -38,6 +38,7 @@ func (q queries) Prune(ctx context.Context, now, auditBefore time.Time) (int64, 
 		{"mfa challenges", `DELETE FROM mfa_challenges WHERE id IN (SELECT id FROM mfa_challenges WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
 		{"passkey challenges", `DELETE FROM passkey_challenges WHERE id IN (SELECT id FROM passkey_challenges WHERE expires_at <= ? LIMIT ?)`,
 			[]any{n, pruneBatch}},
+		{"oidc flows", `DELETE FROM oidc_flows WHERE id IN (SELECT id FROM oidc_flows WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
 	}
 	if !auditBefore.IsZero() {
 		steps = append(steps, struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -339,12 +340,20 @@ func TestStatsAndPrune(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		for _, i := range []auth.Identity{{Provider: "google", Subject: "a", UserID: a.ID}, {Provider: "google", Subject: "b", UserID: b.ID},
+			{Provider: "corp", Subject: "a", UserID: a.ID}} {
+			i.CreatedAt = now
+			if err := s.AddIdentity(ctx, &i); err != nil {
+				t.Fatal(err)
+			}
+		}
 		st, err := s.Stats(ctx, now, now.Add(-24*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := auth.Stats{Users: 2, Admins: 1, ActiveSessions: 1, RevokedTokens: 1, LoginsLast24h: 2, FailedLoginsLast24h: 1, UnverifiedUsers: 1}
-		if *st != want {
+		want := auth.Stats{Users: 2, Admins: 1, ActiveSessions: 1, RevokedTokens: 1, LoginsLast24h: 2, FailedLoginsLast24h: 1, UnverifiedUsers: 1,
+			UsersByProvider: []auth.ProviderCount{{Provider: "corp", Users: 1}, {Provider: "google", Users: 2}}}
+		if !reflect.DeepEqual(*st, want) {
 			t.Fatalf("Stats = %+v, want %+v", *st, want)
 		}
 		// 1 revocation, 1 throttle, 2 sessions and the audit event older than a day.

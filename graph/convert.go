@@ -80,6 +80,7 @@ func adminStats(s *auth.Stats) *model.AdminStats {
 	return &model.AdminStats{
 		Users: s.Users, Admins: s.Admins, ActiveSessions: s.ActiveSessions, RevokedTokens: s.RevokedTokens,
 		LoginsLast24h: s.LoginsLast24h, FailedLoginsLast24h: s.FailedLoginsLast24h, UnverifiedUsers: s.UnverifiedUsers,
+		UsersByProvider: providerCounts(s.UsersByProvider),
 	}
 }
 
@@ -117,4 +118,32 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+func sessionEvent(e auth.SessionEvent) *model.SessionEvent {
+	return &model.SessionEvent{Type: model.SessionEventType(e.Type), At: e.At}
+}
+
+func oidcProviders(ps []auth.OidcProvider) []model.OidcProvider {
+	out := make([]model.OidcProvider, len(ps))
+	for i, p := range ps {
+		out[i] = model.OidcProvider{ID: p.ID, Name: p.Name}
+	}
+	return out
+}
+
+func identities(ids []auth.Identity) []model.Identity {
+	out := make([]model.Identity, len(ids))
+	for i, id := range ids {
+		out[i] = model.Identity{Provider: id.Provider, Subject: id.Subject, Email: id.Email, CreatedAt: id.CreatedAt}
+	}
+	return out
+}
+
+func providerCounts(cs []auth.ProviderCount) []model.ProviderCount {
+	out := make([]model.ProviderCount, len(cs))
+	for i, c := range cs {
+		out[i] = model.ProviderCount{Provider: c.Provider, Users: c.Users}
+	}
+	return out
 }

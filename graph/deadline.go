@@ -13,9 +13,14 @@ import (
 // withDeadline bounds the whole request (reading, parsing, validating and
 // executing) by the operation timeout. gqlgen's AroundOperations would only
 // cover execution; the checks before it look at this deadline, and at the
-// client going away, between their stages.
+// client going away, between their stages. A websocket lives on: its
+// subscriptions end with its authentication.
 func withDeadline(next http.Handler, d time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebSocket(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))

@@ -41,6 +41,7 @@ func Directives(svc *auth.Service, onCheck func(code, reason string)) DirectiveR
 			return nil, err
 		}
 		reqlog.SetUserID(ctx, p.User.ID)
+		holdRole(ctx, own.role)
 		return next(auth.WithPrincipal(ctx, p))
 	}
 

@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/reqlog"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -38,14 +39,18 @@ type HandlerOptions struct {
 	OperationNames []string
 	// OnAuthCheck, if set, hears the outcome of every directive check.
 	OnAuthCheck func(code, reason string)
+	// Sockets, if set, serves subscriptions over websockets at the
+	// endpoint (sockets.go).
+	Sockets *SocketOptions
 	// HideEdgeDirectives leaves @authenticated and @requiresScopes out of
 	// `_service { sdl }`, for gateways that refuse them.
 	HideEdgeDirectives bool
 }
 
 // NewHandler returns the /graphql endpoint. Transports are explicit: JSON
-// POST, and GET for queries only (a mutation over GET is refused with 405,
-// see httpstatus.go). There
+// POST, GET for queries only (a mutation over GET is refused with 405,
+// see httpstatus.go), and, with opts.Sockets, websockets for subscriptions
+// only (sockets.go). There
 // is no form or multipart transport, so a cross-site HTML form cannot reach
 // a resolver.
 func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
@@ -57,6 +62,11 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 	priceCredentialMutations(&cfg.Complexity)
 	es := NewExecutableSchema(cfg)
 	srv := handler.New(es)
+	var socks *sockets
+	if opts.Sockets != nil {
+		socks = &sockets{svc: svc, opts: *opts.Sockets, log: log}
+		srv.AddTransport(socks.transport())
+	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getTransport{})
 	srv.AddTransport(postTransport{})
@@ -79,6 +89,8 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 		introspection: opts.Introspection, cache: queryCache})
 	srv.AroundOperations(observeOperations(opts.Observe, opts.OperationNames))
 	srv.Use(newOperationTracing(opts.OperationNames))
+	srv.AroundOperations(socketOperations)
+	srv.AroundResponses(flushFinal)
 	srv.AroundFields(checkArguments)
 	if opts.HideEdgeDirectives {
 		srv.AroundFields(withoutEdgeDirectives)
@@ -93,10 +105,14 @@ func NewHandler(svc *auth.Service, opts HandlerOptions) http.Handler {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", reqlog.RequestID(ctx), "panic", fmt.Sprint(v))
 		return auth.Internal(fmt.Errorf("panic: %v", v))
 	})
+	var h http.Handler = srv
 	if opts.Timeout > 0 {
-		return withDeadline(srv, opts.Timeout)
+		h = withDeadline(h, opts.Timeout)
 	}
-	return srv
+	if socks != nil {
+		h = socks.wrap(h)
+	}
+	return h
 }
 
 // errorPresenter turns every error into a GraphQL error with
@@ -186,6 +202,11 @@ func observeOperations(observe func(string, string, time.Duration), names []stri
 		}
 		reqlog.SetOperation(ctx, name)
 		h := next(ctx)
+		if oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
+			// Its responses are events, hours apart: not an operation's
+			// duration (gqlauth_websockets_open counts the sockets).
+			return h
+		}
 		return func(ctx context.Context) *graphql.Response {
 			resp := h(ctx)
 			if observe != nil {

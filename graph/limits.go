@@ -40,6 +40,9 @@ var credentialMutations = map[string]bool{
 	// credential and signs tokens.
 	"beginPasskeyRegistration": true, "finishPasskeyRegistration": true, "beginPasskeyLogin": true,
 	"finishPasskeyLogin": true, "verifyMfaPasskey": true,
+	// Sign-in with providers: each spends a state, calls the provider, or
+	// opens a session.
+	"beginOidcLogin": true, "finishOidcLogin": true, "beginOidcLink": true, "finishOidcLink": true, "unlinkIdentity": true,
 }
 
 // credentialCost is the complexity of a credential mutation: each hashes a
@@ -92,4 +95,9 @@ func priceCredentialMutations(c *ComplexityRoot) {
 	c.Mutation.BeginPasskeyLogin = func(child int, _ *string) int { return credentialCost + child }
 	c.Mutation.FinishPasskeyLogin = func(child int, _ string, _ any) int { return credentialCost + child }
 	c.Mutation.VerifyMfaPasskey = func(child int, _, _ string, _ any) int { return credentialCost + child }
+	c.Mutation.BeginOidcLogin = func(child int, _, _ string) int { return credentialCost + child }
+	c.Mutation.FinishOidcLogin = func(child int, _, _, _ string) int { return credentialCost + child }
+	c.Mutation.BeginOidcLink = func(child int, _, _ string) int { return credentialCost + child }
+	c.Mutation.FinishOidcLink = func(child int, _, _, _ string) int { return credentialCost + child }
+	c.Mutation.UnlinkIdentity = func(child int, _ string) int { return credentialCost + child }
 }

@@ -183,14 +183,25 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *stri
 	return auditConnection(l), nil
 }
 
+func (r *subscriptionResolver) SessionEvents(ctx context.Context) (<-chan *model.SessionEvent, error) {
+	out := newStream[*model.SessionEvent](ctx)
+	if err := r.Auth.Sockets.Subscribe(ctx, func(e auth.SessionEvent) { out.push(sessionEvent(e), e.Final) }); err != nil {
+		return nil, err
+	}
+	return out.ch, nil
+}
+
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 type (
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	userResolver     struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+	userResolver         struct{ *Resolver }
 )

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -47,6 +48,11 @@ func Middleware(tokens *auth.Tokens, opts MiddlewareOptions) func(http.Handler) 
 			if tr.Cookies {
 				tt.refresh = cookieValue(r, tr.Cookie.RefreshName)
 				tt.csrf = r.Header.Get(tr.Cookie.CSRFHeader)
+				if isWebSocket(r) {
+					// A browser's websocket sends no headers of its own: the
+					// CSRF value comes in connection_init (SocketCredential).
+					ctx = context.WithValue(ctx, handshakeCookieKey{}, cookieValue(r, tr.Cookie.AccessName))
+				}
 			}
 			ctx = auth.WithTokenCarrier(ctx, tt)
 			next.ServeHTTP(w, r.WithContext(ctx))

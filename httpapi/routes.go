@@ -40,7 +40,7 @@ func NewHandler(rt Routes) http.Handler {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodyBytes
 	}
-	mux.Handle("/graphql", corsFor(rt.CORSOrigins)(guardGraphQL(maxBody, rt.GraphQL)))
+	mux.Handle("/graphql", corsFor(rt.CORSOrigins)(guardSocket(rt.CORSOrigins, guardGraphQL(maxBody, rt.GraphQL))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -63,7 +63,8 @@ function freePort() {
 /**
  * Starts gqlauth in cookie mode (env overrides testEnv's settings; a
  * function of the app's URL gives env from it, e.g. APP_URL for mailed
- * links), the app in front of it, and Chromium. Resolves to:
+ * links), the app in front of it (on previewPort, default a free one),
+ * and Chromium. Resolves to:
  *   srv        the server (lib/server.mjs)
  *   appURL     the app's URL ('http://127.0.0.1:PORT/')
  *   openPage(contextOptions) a new browser context (its own cookie jar)
@@ -72,11 +73,11 @@ function freePort() {
  *              test to assert none
  *   close()    stops all three
  */
-export async function startExampleApp(env = {}) {
+export async function startExampleApp(env = {}, { previewPort = 0 } = {}) {
   mkdirSync(artifacts, { recursive: true });
   const vite = await exampleVite();
   // The app's port is chosen first, so that gqlauth can be told the URL.
-  const port = await freePort();
+  const port = previewPort || await freePort();
   const appURL = `http://127.0.0.1:${port}/`;
   const srv = await startServer({
     TOKEN_LOCATION: 'cookies', COOKIE_SECURE: 'false', ...(typeof env === 'function' ? env(appURL) : env),

@@ -20,6 +20,8 @@ type AdminStats struct {
 	FailedLoginsLast24h int `json:"failedLoginsLast24h"`
 	// Accounts whose address is not verified.
 	UnverifiedUsers int `json:"unverifiedUsers"`
+	// Users with an identity at each provider.
+	UsersByProvider []ProviderCount `json:"usersByProvider"`
 }
 
 // A security event: logins, logouts, refresh reuse, password and role changes, rate-limit refusals.
@@ -69,12 +71,35 @@ type AuthPayload struct {
 	MfaToken *string `json:"mfaToken,omitempty"`
 }
 
+// An account at a provider, linked to a user.
+type Identity struct {
+	Provider string `json:"provider"`
+	// The provider's stable id of the person (the ID token's sub).
+	Subject string `json:"subject"`
+	// The address the provider gave when the identity was linked.
+	Email     *string   `json:"email,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 }
 
 type Mutation struct {
+}
+
+// A provider users may sign in with (OIDC_PROVIDERS).
+type OidcProvider struct {
+	// What the provider arguments name, e.g. google.
+	ID string `json:"id"`
+	// What a "Sign in with …" button says, e.g. Google.
+	Name string `json:"name"`
+}
+
+// Where to send the browser to sign in at the provider.
+type OidcRedirect struct {
+	URL string `json:"url"`
 }
 
 // Relay-style page information.
@@ -100,6 +125,12 @@ type PasskeyChallenge struct {
 	Options any `json:"options"`
 }
 
+// How many users have an identity at a provider.
+type ProviderCount struct {
+	Provider string `json:"provider"`
+	Users    int    `json:"users"`
+}
+
 type Query struct {
 }
 
@@ -119,6 +150,16 @@ type Session struct {
 	IP         string    `json:"ip"`
 	// Whether this is the session of the token making the request.
 	Current bool `json:"current"`
+}
+
+// One thing that happened to the session of a live socket.
+type SessionEvent struct {
+	Type SessionEventType `json:"type"`
+	At   time.Time        `json:"at"`
+}
+
+// Served over the websocket at /graphql (graphql-transport-ws, the `graphql-ws` client); see docs/api.md.
+type Subscription struct {
 }
 
 // A new authenticator secret, shown once by enrollTotp.
@@ -147,6 +188,8 @@ type User struct {
 	MfaEnabled bool `json:"mfaEnabled"`
 	// The account's passkeys, oldest first (the caller's own, or any user's for an ADMIN).
 	Passkeys []Passkey `json:"passkeys"`
+	// The providers the account signs in with.
+	Identities []Identity `json:"identities"`
 }
 
 func (User) IsEntity() {}
@@ -213,6 +256,73 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a live socket hears about its session (see `sessionEvents`).
+type SessionEventType string
+
+const (
+	// The access token expires in 30 s or less: re-authenticate in band (a `ping` carrying a new token) or the socket closes with 4401 at expiry.
+	SessionEventTypeTokenExpiring SessionEventType = "TOKEN_EXPIRING"
+	// The session ended or the token was revoked (a logout, here or on another device; an administrator); the socket then closes with 4401.
+	SessionEventTypeSessionRevoked SessionEventType = "SESSION_REVOKED"
+	// The user's role changed; the socket then closes with 4403 if the new role is below what a running subscription needs.
+	SessionEventTypeRoleChanged SessionEventType = "ROLE_CHANGED"
+	// An administrator disabled the account; the socket then closes with 4401.
+	SessionEventTypeAccountDisabled SessionEventType = "ACCOUNT_DISABLED"
+	// The password was changed in another session, which ended this one; the socket then closes with 4401.
+	SessionEventTypePasswordChanged SessionEventType = "PASSWORD_CHANGED"
+)
+
+var AllSessionEventType = []SessionEventType{
+	SessionEventTypeTokenExpiring,
+	SessionEventTypeSessionRevoked,
+	SessionEventTypeRoleChanged,
+	SessionEventTypeAccountDisabled,
+	SessionEventTypePasswordChanged,
+}
+
+func (e SessionEventType) IsValid() bool {
+	switch e {
+	case SessionEventTypeTokenExpiring, SessionEventTypeSessionRevoked, SessionEventTypeRoleChanged, SessionEventTypeAccountDisabled, SessionEventTypePasswordChanged:
+		return true
+	}
+	return false
+}
+
+func (e SessionEventType) String() string {
+	return string(e)
+}
+
+func (e *SessionEventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SessionEventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SessionEventType", str)
+	}
+	return nil
+}
+
+func (e SessionEventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SessionEventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SessionEventType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

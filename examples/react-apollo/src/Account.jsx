@@ -10,6 +10,7 @@ import { errorInfo, errorMessage } from './errors.js';
 import { ago, device, fullTime } from './format.js';
 import { LOGOUT, MY_SESSIONS, REVOKE_SESSION } from './operations.js';
 import { PasskeyList } from './Passkeys.jsx';
+import { LinkedAccounts } from './Oidc.jsx';
 import TwoFactor from './TwoFactor.jsx';
 
 export default function Account({ me, onSignedOut }) {
@@ -40,6 +41,7 @@ export default function Account({ me, onSignedOut }) {
 
       <TwoFactor me={me} />
       <PasskeyList />
+      <LinkedAccounts />
 
       <h3>Where you are signed in</h3>
       {loading && !data ? <p>Loading…</p>
