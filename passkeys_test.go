@@ -22,10 +22,10 @@ const (
 	finishPkRegQ   = `mutation($c: ID!, $cr: JSON!, $n: String) { finishPasskeyRegistration(challengeId: $c, credential: $cr, name: $n) { id name createdAt lastUsedAt } }`
 	beginPkLoginQ  = `mutation($e: String) { beginPasskeyLogin(email: $e) { challengeId options } }`
 	finishPkLoginQ = `mutation($c: ID!, $cr: JSON!) { finishPasskeyLogin(challengeId: $c, credential: $cr) { ` + mfaPayload + ` } }`
-	verifyPkQ    = `mutation($t: String!, $c: ID!, $cr: JSON!) { verifyMfaPasskey(mfaToken: $t, challengeId: $c, credential: $cr) { ` + mfaPayload + ` } }`
-	renamePkQ    = `mutation($id: ID!, $n: String!) { renamePasskey(id: $id, name: $n) { id name } }`
-	deletePkQ    = `mutation($id: ID!) { deletePasskey(id: $id) }`
-	myPasskeysQ  = `{ me { passkeys { id name createdAt lastUsedAt } } }`
+	verifyPkQ      = `mutation($t: String!, $c: ID!, $cr: JSON!) { verifyMfaPasskey(mfaToken: $t, challengeId: $c, credential: $cr) { ` + mfaPayload + ` } }`
+	renamePkQ      = `mutation($id: ID!, $n: String!) { renamePasskey(id: $id, name: $n) { id name } }`
+	deletePkQ      = `mutation($id: ID!) { deletePasskey(id: $id) }`
+	myPasskeysQ    = `{ me { passkeys { id name createdAt lastUsedAt } } }`
 )
 
 // testOrigin is where test servers allow passkeys by default: APP_URL's
