@@ -142,6 +142,9 @@ func (a *app) init(ctx context.Context) error {
 	if opts.MFA, err = mfaOptions(ctx, cfg, a.store); err != nil {
 		return err
 	}
+	if opts.Passkeys.RP, err = relyingParty(cfg, a.log); err != nil {
+		return err
+	}
 	opts.OnEvent = func(t auth.EventType) { a.metrics.SecurityEvent(string(t)) }
 	opts.OIDC, a.idps = oidcOptions(cfg, a.log)
 	a.svc = auth.NewService(store, tokens, hasher, opts)

@@ -11,6 +11,7 @@ import (
 	"github.com/gqlauth/gqlauth/auth"
 	"github.com/gqlauth/gqlauth/graph"
 	"github.com/gqlauth/gqlauth/httpapi"
+	"github.com/gqlauth/gqlauth/passkey"
 	"github.com/gqlauth/gqlauth/telemetry"
 )
 
@@ -87,6 +88,9 @@ var settings = []setting{
 	{"MFA_ENCRYPTION_KEY_FILE", "", "file holding MFA_ENCRYPTION_KEY (instead of MFA_ENCRYPTION_KEY)"},
 	{"TOTP_ISSUER", "gqlauth", "issuer named in authenticator apps (the otpauth URI's issuer)"},
 	{"REQUIRE_ADMIN_MFA", "", "every ADMIN field and admin operation requires a login with a second factor (aal2); default true when APP_ENV=production, false otherwise"},
+	{"WEBAUTHN_RP_ID", "localhost", "the domain passkeys are bound to: the site's host or a registrable suffix of it (example.com serves app.example.com too); changing it orphans every registered passkey"},
+	{"WEBAUTHN_RP_NAME", "gqlauth", "the relying party's name, which some authenticators show"},
+	{"WEBAUTHN_ORIGINS", "", "comma-separated origins (https://host[:port]; http only on localhost) of the pages that use passkeys, each on WEBAUTHN_RP_ID; required when APP_ENV=production; default otherwise: http://localhost:PORT (ADDR's port) and APP_URL's origin when it is on WEBAUTHN_RP_ID (neither: passkeys are off)"},
 	{"WS_MAX_SOCKETS", "10000", "most websockets (subscriptions) open at once, authenticated or not; more are closed with 4429 TOO_MANY_SOCKETS; 0 serves no websockets"},
 	{"WS_MAX_SOCKETS_PER_USER", "16", "most websockets one user may hold open at once; more are closed with 4429 TOO_MANY_SOCKETS"},
 	{"WS_KEEPALIVE", "20s", "interval of the server's graphql-transport-ws pings on idle websockets; a client that answers none within twice this is dropped"},
@@ -164,6 +168,7 @@ type config struct {
 	// RequireVerifiedEmail refuses logins of unverified accounts.
 	RequireVerifiedEmail bool
 	Mfa                  mfaConfig
+	WebAuthn             passkey.Config
 	Sockets              socketConfig
 	Oidc                 oidcConfig
 }
@@ -175,7 +180,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (*config, error) {
 	c := &config{}
 	r := &envReader{getenv: getenv}
-	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa, readOidc, readTracing, readSockets} {
+	for _, read := range []func(*envReader, *config){readServer, readTokens, readClaims, readTransport, readEdge, readHashing, readRuntime, readMail, readMfa, readOidc, readTracing, readSockets, readWebAuthn} {
 		read(r, c)
 	}
 	if len(r.problems) > 0 {

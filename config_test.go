@@ -128,7 +128,8 @@ func TestMailConfig(t *testing.T) {
 // non-https APP_URL (the links would cross the network in clear), and
 // says so.
 func TestProductionRequiresSMTP(t *testing.T) {
-	env := map[string]string{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256", "MFA_ENCRYPTION_KEY": testMfaKey}
+	env := map[string]string{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256", "MFA_ENCRYPTION_KEY": testMfaKey,
+		"WEBAUTHN_RP_ID": prodRPID, "WEBAUTHN_ORIGINS": prodAppURL}
 	if _, err := loadConfig(getenvFrom(env)); err == nil || !strings.Contains(err.Error(), "SMTP_URL: required when APP_ENV=production") {
 		t.Fatalf("started without SMTP_URL: %v", err)
 	}

@@ -129,7 +129,7 @@ func TestEmailCollisionReport(t *testing.T) {
 		if store.Dialect() == db.Postgres {
 			dropMfa += ` CASCADE` // and its trigger
 		}
-		undo := []string{`DROP TABLE oidc_flows`, `DROP TABLE user_identities`, `DROP TABLE mfa_challenges`, `DROP TABLE recovery_codes`, `DROP TABLE totp_factors`, dropMfa, `DROP TABLE link_tokens`}
+		undo := []string{`DROP TABLE oidc_flows`, `DROP TABLE user_identities`, `DROP TABLE passkey_challenges`, `DROP TABLE passkeys`, `DROP TABLE mfa_challenges`, `DROP TABLE recovery_codes`, `DROP TABLE totp_factors`, dropMfa, `DROP TABLE link_tokens`}
 		if store.Dialect() == db.Postgres { // 8 and 9 widened the trigger of migration 5
 			undo = append(undo, `DROP TRIGGER users_changed ON users`,
 				`CREATE TRIGGER users_changed AFTER UPDATE OF role, disabled_at, password_hash, email ON users FOR EACH ROW EXECUTE FUNCTION gqlauth_notify_change()`)

@@ -18,7 +18,7 @@ func userRep(id string) map[string]any {
 func TestFederationServiceSDLWithoutIntrospection(t *testing.T) {
 	for _, env := range []map[string]string{
 		{"INTROSPECTION": "false"},
-		{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256", "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey},
+		{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256", "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey, "WEBAUTHN_RP_ID": prodRPID, "WEBAUTHN_ORIGINS": prodAppURL},
 	} {
 		s := startServer(t, testEnv(sqliteURL(t), env))
 		sdl, _ := ok(t, s.do(t, "", `query __ApolloGetServiceDefinition__ { _service { sdl } }`, nil))["_service"].(map[string]any)["sdl"].(string)

@@ -20,9 +20,9 @@ func TestListenAddressDefaults(t *testing.T) {
 		localOnly bool
 	}{
 		{map[string]string{}, "127.0.0.1:8080", true},
-		{map[string]string{"APP_ENV": "production", "JWT_SECRET": secret, "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey}, ":8080", false},
+		{map[string]string{"APP_ENV": "production", "JWT_SECRET": secret, "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey, "WEBAUTHN_RP_ID": prodRPID, "WEBAUTHN_ORIGINS": prodAppURL}, ":8080", false},
 		{map[string]string{"PORT": "9000"}, ":9000", false},
-		{map[string]string{"PORT": "9000", "APP_ENV": "production", "JWT_SECRET": secret, "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey}, ":9000", false},
+		{map[string]string{"PORT": "9000", "APP_ENV": "production", "JWT_SECRET": secret, "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey, "WEBAUTHN_RP_ID": prodRPID, "WEBAUTHN_ORIGINS": prodAppURL}, ":9000", false},
 		{map[string]string{"PORT": "9000", "ADDR": "127.0.0.1:7000"}, "127.0.0.1:7000", false},
 		{map[string]string{"ADDR": ":8081"}, ":8081", false},
 	}

@@ -499,7 +499,8 @@ const testMfaKey = "a-test-mfa-encryption-key-of-enough-bytes"
 // TestMfaConfig: production demands its own encryption key for TOTP
 // secrets, and requires a second factor of admins unless told otherwise.
 func TestMfaConfig(t *testing.T) {
-	prod := map[string]string{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-that-is-long-enough", "SMTP_URL": prodSMTP, "APP_URL": prodAppURL}
+	prod := map[string]string{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-that-is-long-enough", "SMTP_URL": prodSMTP, "APP_URL": prodAppURL,
+		"WEBAUTHN_RP_ID": prodRPID, "WEBAUTHN_ORIGINS": prodAppURL}
 	if _, err := loadConfig(getenvFrom(prod)); err == nil || !strings.Contains(err.Error(), "MFA_ENCRYPTION_KEY: required when APP_ENV=production") {
 		t.Fatalf("production without MFA_ENCRYPTION_KEY: %v", err)
 	}
@@ -515,7 +516,7 @@ func TestMfaConfig(t *testing.T) {
 		{prod, true},
 		{map[string]string{}, false},
 		{map[string]string{"REQUIRE_ADMIN_MFA": "true"}, true},
-		{map[string]string{"APP_ENV": "production", "JWT_SECRET": prod["JWT_SECRET"], "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey, "REQUIRE_ADMIN_MFA": "false"}, false},
+		{map[string]string{"APP_ENV": "production", "JWT_SECRET": prod["JWT_SECRET"], "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey, "WEBAUTHN_RP_ID": prodRPID, "WEBAUTHN_ORIGINS": prodAppURL, "REQUIRE_ADMIN_MFA": "false"}, false},
 	} {
 		c, err := loadConfig(getenvFrom(tc.env))
 		if err != nil {

@@ -304,7 +304,7 @@ func TestAttackOperationTimeout(t *testing.T) {
 }
 
 func TestProductionHidesTheSchema(t *testing.T) {
-	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256", "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey}))
+	s := startServer(t, testEnv(sqliteURL(t), map[string]string{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256", "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey, "WEBAUTHN_RP_ID": prodRPID, "WEBAUTHN_ORIGINS": prodAppURL}))
 	r := s.do(t, "", `{ __schema { types { name } } }`, nil)
 	wantErr(t, r, "INTROSPECTION_DISABLED", "")
 	if strings.Contains(s.stderr.String(), "internal error") {

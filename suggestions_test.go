@@ -38,7 +38,7 @@ func TestNoSuggestionsWhenOff(t *testing.T) {
 	}
 	for _, env := range []map[string]string{
 		{"SUGGESTIONS": "false"},
-		{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256", "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey},
+		{"APP_ENV": "production", "JWT_SECRET": "a-production-secret-long-enough-for-hs256", "SMTP_URL": prodSMTP, "APP_URL": prodAppURL, "MFA_ENCRYPTION_KEY": testMfaKey, "WEBAUTHN_RP_ID": prodRPID, "WEBAUTHN_ORIGINS": prodAppURL},
 	} {
 		s := startServer(t, testEnv(sqliteURL(t), env))
 		for _, c := range cases {

@@ -85,6 +85,10 @@ const prodSMTP = "smtp://127.0.0.1:2525"
 // require an https one.
 const prodAppURL = "https://app.example.com"
 
+// prodRPID is the WEBAUTHN_RP_ID of production-mode test servers, whose
+// WEBAUTHN_ORIGINS (required) is prodAppURL.
+const prodRPID = "app.example.com"
+
 func getenvFrom(env map[string]string) func(string) string {
 	return func(k string) string { return env[k] }
 }

@@ -23,12 +23,51 @@ const (
 	ReasonCSRFFailed Reason = "CSRF_FAILED"
 )
 
+// The reasons of a passkey that does not work: BAD_USER_INPUT on field
+// "credential" (see CredentialError). Each names the check that failed,
+// so that a client (or its developer) can tell a stale page from a
+// misconfigured origin from an authenticator to distrust.
+const (
+	// ReasonChallengeExpired: the ceremony began more than five minutes
+	// ago; begin again.
+	ReasonChallengeExpired Reason = "CHALLENGE_EXPIRED"
+	// ReasonChallengeInvalid: the challengeId is unknown, used already,
+	// of another ceremony (registration, login) or another account's.
+	ReasonChallengeInvalid Reason = "CHALLENGE_INVALID"
+	// ReasonChallengeMismatch: the credential signed another challenge
+	// than the challengeId's (a replayed assertion).
+	ReasonChallengeMismatch Reason = "CHALLENGE_MISMATCH"
+	// ReasonOriginMismatch: the page that asked the authenticator is not
+	// one of WEBAUTHN_ORIGINS.
+	ReasonOriginMismatch Reason = "ORIGIN_MISMATCH"
+	// ReasonRPIDMismatch: the credential is scoped to another relying
+	// party than WEBAUTHN_RP_ID.
+	ReasonRPIDMismatch Reason = "RP_ID_MISMATCH"
+	// ReasonSignatureInvalid: the assertion's signature does not verify
+	// with the passkey's public key.
+	ReasonSignatureInvalid Reason = "SIGNATURE_INVALID"
+	// ReasonUserVerificationRequired: the authenticator did not verify
+	// the user (PIN, biometrics), which a passkey login requires.
+	ReasonUserVerificationRequired Reason = "USER_VERIFICATION_REQUIRED"
+	// ReasonCounterRegressed: the authenticator's signature counter did
+	// not move past the last one seen: a cloned authenticator, refused
+	// and audited.
+	ReasonCounterRegressed Reason = "COUNTER_REGRESSED"
+	// ReasonCredentialUnknown: no passkey is registered with this
+	// credential id (or not for the account being logged in).
+	ReasonCredentialUnknown Reason = "CREDENTIAL_UNKNOWN"
+	// ReasonCredentialInvalid: not a PublicKeyCredential's JSON of the
+	// expected ceremony, an unsupported key, a failed attestation, or a
+	// credential registered already.
+	ReasonCredentialInvalid Reason = "CREDENTIAL_INVALID"
+)
+
 // Error is the one error type that crosses the service boundary. Message is
 // safe to show to a client; Err is the internal cause, which is logged and
 // never shown.
 type Error struct {
 	Code   Code
-	Reason Reason // with CodeUnauthenticated, or CodeBadUserInput for a link token
+	Reason Reason // with CodeUnauthenticated, or CodeBadUserInput for a link token or a passkey credential
 	Field  string // the offending input, set only with CodeBadUserInput
 	// RetryAfter is the seconds to wait, set only with CodeRateLimited.
 	RetryAfter int
@@ -90,6 +129,12 @@ func BadInput(field, format string, args ...any) *Error {
 	return &Error{Code: CodeBadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// CredentialError builds the BAD_USER_INPUT error of a WebAuthn credential
+// that failed the check named by reason.
+func CredentialError(reason Reason, format string, args ...any) *Error {
+	return &Error{Code: CodeBadUserInput, Field: "credential", Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
 // Internal wraps an unexpected failure. Its message is generic on purpose.
 // A failure to reach the database or the hash worker is SERVICE_UNAVAILABLE instead, so that
 // clients retry rather than give up.
@@ -120,6 +165,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrDuplicateEmail reports a unique violation on the users' email.
 	ErrDuplicateEmail = errors.New("duplicate email")
+	// ErrDuplicateCredential reports a passkey whose credential id is
+	// registered already.
+	ErrDuplicateCredential = errors.New("duplicate credential")
 	// ErrUnavailable marks a failure to reach the database (down,
 	// restarting, refusing connections) or the password hash worker (died,
 	// being restarted): worth retrying, not a bug.

@@ -23,6 +23,7 @@ type Service struct {
 	Pruner       *Pruner
 	Tokens       *Tokens
 	Mfa          *Mfa
+	Passkeys     *Passkeys
 	Sockets      *Sockets
 	// Sign-in with OpenID Connect providers.
 	Oidc *Oidc
@@ -45,6 +46,7 @@ type Store interface {
 	socketStore
 	linkStore
 	mfaStore
+	passkeyStore
 	oidcStore
 }
 
@@ -73,6 +75,8 @@ type ServiceOptions struct {
 	Logger            *slog.Logger
 	// MFA configures the second factor.
 	MFA MfaOptions
+	// Passkeys configure WebAuthn.
+	Passkeys PasskeyOptions
 	// OIDC configures sign-in with providers.
 	OIDC OidcOptions
 	// Now is the clock of every use case (tests pass a fake one).
@@ -125,7 +129,9 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 		Pruner:   &Pruner{store: store, retention: opts.AuditRetention, log: log, now: now},
 		Tokens:   tokens,
 		Mfa:      mfa,
-		Sockets:  newSockets(guard, store, opts.SocketLimits, log, now),
-		Oidc:     oidc,
+		Passkeys: &Passkeys{store: store, guard: guard, throttle: throttle, issue: issue, audit: audit, mfa: mfa,
+			now: now, rp: opts.Passkeys.RP},
+		Sockets: newSockets(guard, store, opts.SocketLimits, log, now),
+		Oidc:    oidc,
 	}
 }

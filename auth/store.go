@@ -80,6 +80,8 @@ type Queries interface {
 
 	// The second factor's writes (see Mfa).
 	mfaQueries
+	// Passkeys' writes (see Passkeys).
+	passkeyQueries
 	// Sign-in with providers: flows and identities (see Oidc).
 	oidcQueries
 }

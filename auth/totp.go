@@ -34,7 +34,7 @@ const (
 // aalOf is the assurance level a login with the methods amr reaches.
 func aalOf(amr []string) string {
 	for _, m := range amr {
-		if m == AMROTP || m == AMRRecovery {
+		if m == AMROTP || m == AMRRecovery || m == AMRHardwareKey {
 			return AAL2
 		}
 	}

@@ -36,6 +36,8 @@ func (q queries) Prune(ctx context.Context, now, auditBefore time.Time) (int64, 
 		{"link tokens", `DELETE FROM link_tokens WHERE token_hash IN (SELECT token_hash FROM link_tokens WHERE expires_at <= ? LIMIT ?)`,
 			[]any{n.Add(-linkTokenRetention), pruneBatch}},
 		{"mfa challenges", `DELETE FROM mfa_challenges WHERE id IN (SELECT id FROM mfa_challenges WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
+		{"passkey challenges", `DELETE FROM passkey_challenges WHERE id IN (SELECT id FROM passkey_challenges WHERE expires_at <= ? LIMIT ?)`,
+			[]any{n, pruneBatch}},
 		{"oidc flows", `DELETE FROM oidc_flows WHERE id IN (SELECT id FROM oidc_flows WHERE expires_at <= ? LIMIT ?)`, []any{n, pruneBatch}},
 	}
 	if !auditBefore.IsZero() {

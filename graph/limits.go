@@ -36,6 +36,10 @@ var credentialMutations = map[string]bool{
 	"resetPassword": true, "requestEmailChange": true, "confirmEmailChange": true,
 	// The second factor: each checks a code.
 	"verifyMfa": true, "confirmTotp": true, "regenerateRecoveryCodes": true, "disableTotp": true,
+	// Passkeys: each begins a ceremony (a stored challenge) or verifies a
+	// credential and signs tokens.
+	"beginPasskeyRegistration": true, "finishPasskeyRegistration": true, "beginPasskeyLogin": true,
+	"finishPasskeyLogin": true, "verifyMfaPasskey": true,
 	// Sign-in with providers: each spends a state, calls the provider, or
 	// opens a session.
 	"beginOidcLogin": true, "finishOidcLogin": true, "beginOidcLink": true, "finishOidcLink": true, "unlinkIdentity": true,
@@ -86,6 +90,11 @@ func priceCredentialMutations(c *ComplexityRoot) {
 	c.Mutation.ConfirmTotp = func(child int, _ string) int { return credentialCost + child }
 	c.Mutation.RegenerateRecoveryCodes = func(child int, _ string) int { return credentialCost + child }
 	c.Mutation.DisableTotp = func(child int, _ string) int { return credentialCost + child }
+	c.Mutation.BeginPasskeyRegistration = func(child int) int { return credentialCost + child }
+	c.Mutation.FinishPasskeyRegistration = func(child int, _ string, _ any, _ *string) int { return credentialCost + child }
+	c.Mutation.BeginPasskeyLogin = func(child int, _ *string) int { return credentialCost + child }
+	c.Mutation.FinishPasskeyLogin = func(child int, _ string, _ any) int { return credentialCost + child }
+	c.Mutation.VerifyMfaPasskey = func(child int, _, _ string, _ any) int { return credentialCost + child }
 	c.Mutation.BeginOidcLogin = func(child int, _, _ string) int { return credentialCost + child }
 	c.Mutation.FinishOidcLogin = func(child int, _, _, _ string) int { return credentialCost + child }
 	c.Mutation.BeginOidcLink = func(child int, _, _ string) int { return credentialCost + child }

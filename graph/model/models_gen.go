@@ -109,6 +109,22 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A WebAuthn credential registered on the account.
+type Passkey struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+	// The last login with it; null before the first.
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+}
+
+// A begun WebAuthn ceremony: finish it within 5 minutes, once.
+type PasskeyChallenge struct {
+	ChallengeID string `json:"challengeId"`
+	// PublicKeyCredentialCreationOptionsJSON (registration) or PublicKeyCredentialRequestOptionsJSON (login), bare.
+	Options any `json:"options"`
+}
+
 // How many users have an identity at a provider.
 type ProviderCount struct {
 	Provider string `json:"provider"`
@@ -170,6 +186,8 @@ type User struct {
 	CustomClaims any `json:"customClaims,omitempty"`
 	// Whether the account has a confirmed second factor.
 	MfaEnabled bool `json:"mfaEnabled"`
+	// The account's passkeys, oldest first (the caller's own, or any user's for an ADMIN).
+	Passkeys []Passkey `json:"passkeys"`
 	// The providers the account signs in with.
 	Identities []Identity `json:"identities"`
 }

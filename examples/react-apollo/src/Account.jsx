@@ -9,6 +9,7 @@ import ChangeEmail from './ChangeEmail.jsx';
 import { errorInfo, errorMessage } from './errors.js';
 import { ago, device, fullTime } from './format.js';
 import { LOGOUT, MY_SESSIONS, REVOKE_SESSION } from './operations.js';
+import { PasskeyList } from './Passkeys.jsx';
 import { LinkedAccounts } from './Oidc.jsx';
 import TwoFactor from './TwoFactor.jsx';
 
@@ -39,6 +40,7 @@ export default function Account({ me, onSignedOut }) {
       <p>Signed in as <strong>{me.email}</strong> · role {me.role}</p>
 
       <TwoFactor me={me} />
+      <PasskeyList />
       <LinkedAccounts />
 
       <h3>Where you are signed in</h3>

@@ -9,6 +9,7 @@ import { useState } from 'react';
 
 import { errorField, errorInfo, errorMessage } from './errors.js';
 import MfaStep from './MfaStep.jsx';
+import { PasskeySignIn } from './Passkeys.jsx';
 import { OidcButtons } from './Oidc.jsx';
 import { LOGIN, REGISTER } from './operations.js';
 import { navigate } from './router.js';
@@ -90,6 +91,7 @@ export default function AuthForm({ mode, route }) {
       {!signup && <a className="forgot" href="#/forgot-password">Forgot your password?</a>}
       {error && !field && <p role="alert" className="error" data-testid="form-error">{errorMessage(error)}</p>}
       <div className="buttons">{signup ? [signupButton, loginButton] : [loginButton, signupButton]}</div>
+      {!signup && <PasskeySignIn email={() => document.getElementById('email')?.value ?? ''} onSignedIn={signedIn} />}
       <OidcButtons />
       <p className="muted">
         {signup ? <>Have an account? <a href="#/login">Sign in</a></> : <>New here? <a href="#/signup">Create an account</a></>}

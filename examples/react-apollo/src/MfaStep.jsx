@@ -9,6 +9,7 @@ import { useState } from 'react';
 
 import { errorInfo, errorMessage } from './errors.js';
 import { VERIFY_MFA } from './operations.js';
+import { PasskeySecondStep } from './Passkeys.jsx';
 
 /** The code form; onDone() runs once the session is open, onRestart() when the mfaToken is spent. */
 export default function MfaStep({ mfaToken, onDone, onRestart, autoFocus = true }) {
@@ -50,6 +51,7 @@ export default function MfaStep({ mfaToken, onDone, onRestart, autoFocus = true 
           : <button type="submit" className="primary" disabled={busy}>Verify</button>}
         {!spent && <button type="button" onClick={onRestart} disabled={busy}>Cancel</button>}
       </div>
+      {!spent && <PasskeySecondStep mfaToken={mfaToken} onDone={onDone} />}
     </form>
   );
 }
