@@ -29,6 +29,12 @@ const SESSION_EVENTS = 'subscription { sessionEvents { type at } }';
  */
 async function subscribeEvents(srv, params, { WebSocketImpl = WebSocket } = {}) {
   let socket;
+  // graphql-ws emits `connected` before it sends the subscribe message
+  // that was waiting for the acknowledgement: a ping sent on `connected`
+  // would reach the server first. The client's sends are watched so that
+  // the ping below goes after the subscribe.
+  let subscribeSent;
+  const subscribing = new Promise((resolve) => { subscribeSent = resolve; });
   const pongs = [];
   let closedWith;
   const closed = new Promise((resolve) => { closedWith = resolve; });
@@ -39,7 +45,14 @@ async function subscribeEvents(srv, params, { WebSocketImpl = WebSocket } = {}) 
     retryAttempts: 0,
     lazy: true,
     on: {
-      opened: (s) => { socket = s; },
+      opened: (s) => {
+        socket = s;
+        const send = s.send.bind(s);
+        s.send = (data, ...rest) => {
+          send(data, ...rest);
+          if (JSON.parse(data).type === 'subscribe') subscribeSent();
+        };
+      },
       pong: (received, payload) => { if (received) pongs.shift()?.(payload); },
       closed: (e) => closedWith({ code: e.code, reason: e.reason }),
     },
@@ -63,12 +76,15 @@ async function subscribeEvents(srv, params, { WebSocketImpl = WebSocket } = {}) 
     error: () => {}, // the close, which `closed` reports
     complete: () => {},
   });
-  const ping = (payload) => new Promise((resolve) => {
-    pongs.push(resolve);
-    socket.send(JSON.stringify({ type: 'ping', ...(payload ? { payload } : {}) }));
-  });
-  const ready = new Promise((resolve) => client.on('connected', resolve));
-  await Promise.race([ready, closed]);
+  // A pong, or a rejection if the socket closes first.
+  const ping = (payload) => Promise.race([
+    new Promise((resolve) => {
+      pongs.push(resolve);
+      socket.send(JSON.stringify({ type: 'ping', ...(payload ? { payload } : {}) }));
+    }),
+    closed.then((c) => { throw new Error(`socket closed (${c.code}) before the pong`); }),
+  ]);
+  await Promise.race([subscribing, closed]);
   if (socket && socket.readyState === WebSocket.OPEN) {
     // The server handles a client's messages in order, a subscription's
     // setup included: after this pong, sessionEvents is in place.
@@ -76,7 +92,15 @@ async function subscribeEvents(srv, params, { WebSocketImpl = WebSocket } = {}) 
   }
   return {
     events,
-    event: (type) => new Promise((resolve) => { waiters.push({ type, resolve }); settle(); }),
+    // Rejects if the socket closes first, so that a missing event fails
+    // the test instead of leaving it waiting.
+    event: (type) => Promise.race([
+      new Promise((resolve) => { waiters.push({ type, resolve }); settle(); }),
+      closed.then(async (c) => {
+        await sleep(100); // an event read in the same turn as the close
+        if (!events.includes(type)) throw new Error(`socket closed (${c.code}) before ${type}; events: ${events}`);
+      }),
+    ]),
     closed,
     ping,
     dispose: () => client.dispose(),
