@@ -160,6 +160,15 @@ func TestOidcSecondFactor(t *testing.T) {
 		p = ok(t, s.oidcLogin(t, "google", "totp", "pw"))["finishOidcLogin"].(map[string]any)
 		rec := payloadTokens(t, ok(t, s.do(t, "", verifyMfaQ, map[string]any{"t": p["mfaToken"], "c": u.recovery[1]})), "verifyMfa")
 		wantAuthn(t, rec.access, "aal2", "ext", "recovery")
+		// So does a passkey, and the tokens still name the provider as
+		// the first step: ["ext","hwk"], not a password nobody typed.
+		a := newAuthenticator()
+		s.addPasskey(t, u.tokens.access, a, "key")
+		p = ok(t, s.oidcLogin(t, "google", "totp", "pw"))["finishOidcLogin"].(map[string]any)
+		c := s.beginPkLogin(t, "totp@example.com")
+		hwk := payloadTokens(t, ok(t, s.do(t, "", verifyPkQ, map[string]any{"t": p["mfaToken"], "c": c.id, "cr": assert(t, a, c, nil)})), "verifyMfaPasskey")
+		wantAuthn(t, hwk.access, "aal2", "ext", "hwk")
+		wantAuthn(t, hwk.refresh, "aal2", "ext", "hwk")
 	})
 }
 
@@ -278,5 +287,46 @@ func TestOidcVerificationDropsUnprovenIdentities(t *testing.T) {
 			t.Fatalf("%d identities left after the owner proved the address", n)
 		}
 		wantErr(t, s.oidcLogin(t, "google", "grace", "grace-pw"), "IDENTITY_LINK_REQUIRED", "")
+	})
+}
+
+// TestOidcUnlinkCountsPasskeys: a passkey is a way in of its own, so an
+// account a provider made may unlink that provider once it has a
+// passkey; the passkey is then the last way in, and deletePasskey refuses
+// it (LAST_SIGN_IN_METHOD, field id) while a second passkey lets either go.
+func TestOidcUnlinkCountsPasskeys(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		google := startIdP(t, idptest.Options{Users: []idptest.User{ada}})
+		s := startServer(t, oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": google}, nil))
+		tk, _ := s.oidcTokens(t, "google", "ada", "ada-pw")
+		a := newAuthenticator()
+		first, _ := s.addPasskey(t, tk.access, a, "laptop")
+
+		u := ok(t, s.do(t, tk.access, unlinkQ, map[string]any{"p": "google"}))["unlinkIdentity"].(map[string]any)
+		if len(providersOf(u)) != 0 {
+			t.Fatalf("after unlink: %v", u)
+		}
+		refused := func(id string) {
+			t.Helper()
+			e := wantErr(t, s.do(t, tk.access, deletePkQ, map[string]any{"id": id}), "BAD_USER_INPUT", "LAST_SIGN_IN_METHOD")
+			if e.Extensions["field"] != "id" {
+				t.Fatalf("%+v", e)
+			}
+		}
+		refused(first)
+		// The refusal wrote nothing: the passkey still signs in.
+		pk, _ := s.passkeyLogin(t, a, "ada@example.com")
+		ok(t, s.me(t, pk.access))
+
+		// With a second passkey, one may go, and then not the other.
+		second, _ := s.addPasskey(t, tk.access, newAuthenticator(), "phone")
+		if d := ok(t, s.do(t, tk.access, deletePkQ, map[string]any{"id": first})); d["deletePasskey"] != true {
+			t.Fatalf("deletePasskey = %v", d)
+		}
+		refused(second)
+		// An unknown id is still "no such passkey", not the last-method refusal.
+		if e := wantErr(t, s.do(t, tk.access, deletePkQ, map[string]any{"id": first}), "BAD_USER_INPUT", ""); e.Extensions["reason"] != nil {
+			t.Fatalf("deleting a deleted passkey: %+v", e)
+		}
 	})
 }

@@ -155,8 +155,8 @@ var (
 	errEmailNotVerified   = &Error{Code: CodeEmailNotVerified, Message: "verify your email address first: follow the link mailed to it (sendVerificationEmail sends a new one)"}
 
 	errMfaRequired           = &Error{Code: CodeMfaRequired, Message: "this operation requires a login with your second factor"}
-	errMfaRequiredNoFactor   = &Error{Code: CodeMfaRequired, Message: "this operation requires a login with a second factor: enroll one (enrollTotp), then log in with it"}
-	errMfaEnrollmentRequired = &Error{Code: CodeMfaEnrollmentRequired, Message: "this operation requires a second factor: enroll one (enrollTotp), then log in with it"}
+	errMfaRequiredNoFactor   = &Error{Code: CodeMfaRequired, Message: "this operation requires a login with a second factor: sign in with a passkey, or enroll an authenticator app (enrollTotp) and log in with it"}
+	errMfaEnrollmentRequired = &Error{Code: CodeMfaEnrollmentRequired, Message: "this operation requires a second factor: sign in with a passkey (add one first if you have none), or enroll an authenticator app (enrollTotp) and log in with it"}
 )
 
 // Sentinel errors that stores return so the service can translate them.

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"time"
 )
 
 // challenge is a login's answer for an account with a second factor, once
@@ -65,29 +66,9 @@ func challengeID(tok string) string {
 // wrong code leaves the mfaToken usable until it expires; every code
 // tried counts against the account's throttle, which no new login resets.
 func (m *Mfa) VerifyMfa(ctx context.Context, mfaToken, code string) (*AuthResult, error) {
-	ip := m.throttle.IP(ctx, "verifyMfa")
-	if err := m.throttle.Check(ctx, ip); err != nil {
-		return nil, err
-	}
-	c, err := m.pendingChallenge(ctx, mfaToken)
+	c, u, err := m.pendingLogin(ctx, mfaToken)
 	if err != nil {
-		if ErrorCode(err) == CodeUnauthenticated {
-			m.throttle.Fail(ctx, ip) // guessing tokens costs like guessing refresh tokens
-		}
 		return nil, err
-	}
-	u, err := m.store.UserByID(ctx, c.UserID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, Unauthenticated(ReasonTokenInvalid)
-	}
-	if err != nil {
-		return nil, Internal(err)
-	}
-	if u.Disabled() {
-		return nil, errAccountDisabled
-	}
-	if !u.MfaEnabled() { // reset since the password step
-		return nil, Unauthenticated(ReasonTokenInvalid)
 	}
 	res, err := m.completeLogin(ctx, u, c, code)
 	if ErrorCode(err) == CodeBadUserInput {
@@ -103,9 +84,61 @@ func (m *Mfa) completeLogin(ctx context.Context, u *User, c *MfaChallenge, code 
 	if err != nil {
 		return nil, err
 	}
+	return m.finishLogin(ctx, u, c, proof.method, proof.key, "with "+proof.method, func(q Queries, now time.Time) error {
+		if err := m.spend(ctx, q, proof, now); err != nil {
+			return err
+		}
+		if proof.method == AMRRecovery {
+			return q.AddAuditEvent(ctx, m.audit.event(ctx, EventRecoveryCodeUsed, u.ID, u.Email, "login"))
+		}
+		return nil
+	})
+}
+
+// pendingLogin is the first half of every second step (a code or a
+// passkey): the login waiting behind mfaToken, and its user, who must
+// still be enabled and still have a second factor. A bad mfaToken costs
+// the caller's address as a bad refresh token would.
+func (m *Mfa) pendingLogin(ctx context.Context, mfaToken string) (*MfaChallenge, *User, error) {
+	ip := m.throttle.IP(ctx, "verifyMfa")
+	if err := m.throttle.Check(ctx, ip); err != nil {
+		return nil, nil, err
+	}
+	c, err := m.pendingChallenge(ctx, mfaToken)
+	if err != nil {
+		if ErrorCode(err) == CodeUnauthenticated {
+			m.throttle.Fail(ctx, ip) // guessing tokens costs like guessing refresh tokens
+		}
+		return nil, nil, err
+	}
+	u, err := m.store.UserByID(ctx, c.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, Unauthenticated(ReasonTokenInvalid)
+	}
+	if err != nil {
+		return nil, nil, Internal(err)
+	}
+	if u.Disabled() {
+		return nil, nil, errAccountDisabled
+	}
+	if !u.MfaEnabled() { // reset since the first step
+		return nil, nil, Unauthenticated(ReasonTokenInvalid)
+	}
+	return c, u, nil
+}
+
+// finishLogin is the second half of every second step, once the factor
+// (method, an RFC 8176 amr) is proven: in one transaction it spends the
+// login's challenge, lets spend write what the factor must (a TOTP step
+// or recovery code used, a passkey's counter), forgets the factor's
+// throttle counter key and opens the session, whose amr names the first
+// step's method and then this one. A racing request that spent the
+// challenge first leaves this one UNAUTHENTICATED, with nothing written.
+func (m *Mfa) finishLogin(ctx context.Context, u *User, c *MfaChallenge, method string, key ThrottleKey,
+	detail string, spend func(q Queries, now time.Time) error) (*AuthResult, error) {
 	now := m.now().UTC()
 	var res *AuthResult
-	err = m.store.Tx(ctx, func(q Queries) error {
+	err := m.store.Tx(ctx, func(q Queries) error {
 		ok, err := q.ConsumeMfaChallenge(ctx, c.ID, now)
 		if err != nil {
 			return err
@@ -113,21 +146,16 @@ func (m *Mfa) completeLogin(ctx context.Context, u *User, c *MfaChallenge, code 
 		if !ok { // spent by a racing request, or expired meanwhile
 			return Unauthenticated(ReasonTokenInvalid)
 		}
-		if err := m.spend(ctx, q, proof, now); err != nil {
+		if err := spend(q, now); err != nil {
 			return err
 		}
-		if err := m.throttle.ResetIn(ctx, q, proof.key); err != nil {
+		if err := m.throttle.ResetIn(ctx, q, key); err != nil {
 			return err
 		}
-		if res, err = m.issue.openSessionAMR(ctx, q, u, now, []string{c.firstFactor(), proof.method}); err != nil {
+		if res, err = m.issue.openSessionAMR(ctx, q, u, now, []string{c.firstFactor(), method}); err != nil {
 			return err
 		}
-		if proof.method == AMRRecovery {
-			if err := q.AddAuditEvent(ctx, m.audit.event(ctx, EventRecoveryCodeUsed, u.ID, u.Email, "login")); err != nil {
-				return err
-			}
-		}
-		return q.AddAuditEvent(ctx, m.audit.event(ctx, EventLoginSucceeded, u.ID, u.Email, "with "+proof.method))
+		return q.AddAuditEvent(ctx, m.audit.event(ctx, EventLoginSucceeded, u.ID, u.Email, detail))
 	})
 	if err != nil {
 		return nil, wrap(err)

@@ -181,8 +181,7 @@ func (o *Oidc) Unlink(ctx context.Context, provider string) (*User, error) {
 			return BadInput("provider", "no %s identity is linked to your account", provider)
 		}
 		if n <= 1 {
-			return &Error{Code: CodeBadUserInput, Field: "provider", Reason: ReasonLastSignInMethod,
-				Message: "this is the last way to sign in to your account: set a password (requestPasswordReset mails a link) or link another provider first"}
+			return errLastSignInMethod("provider")
 		}
 		ended, err := endUserSessions(ctx, q, u.ID, p.Claims.SessionID, now)
 		if err != nil {

@@ -34,8 +34,8 @@ const (
 	// ReasonProviderUnavailable: the provider could not be reached, or
 	// answered with a server error; try again later.
 	ReasonProviderUnavailable Reason = "PROVIDER_UNAVAILABLE"
-	// ReasonLastSignInMethod: unlinkIdentity would leave the account with
-	// no way to sign in.
+	// ReasonLastSignInMethod: unlinkIdentity or deletePasskey would leave
+	// the account with no way to sign in.
 	ReasonLastSignInMethod Reason = "LAST_SIGN_IN_METHOD"
 )
 

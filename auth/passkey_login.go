@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // BeginLogin starts a passkey login: the options for
@@ -98,36 +99,17 @@ func (p *Passkeys) FinishLogin(ctx context.Context, challengeID string, credenti
 	return res, nil
 }
 
-// VerifyMfa completes a password login's second step with a passkey of
-// the account, instead of a TOTP code: the mfaToken as for verifyMfa, and
-// a login challenge (beginPasskeyLogin, with the address or without). The
-// session is aal2 with amr ["pwd", "hwk"]. As with a code, a failure
+// VerifyMfa completes a login's second step (after a password or a
+// provider's sign-in) with a passkey of the account, instead of a TOTP
+// code: the mfaToken as for verifyMfa, and a login challenge
+// (beginPasskeyLogin, with the address or without). The session is aal2
+// with amr ["pwd", "hwk"] (["ext", "hwk"] after a provider). As with a code, a failure
 // leaves the mfaToken usable until it expires, and counts against the
 // account's second-factor throttle.
 func (p *Passkeys) VerifyMfa(ctx context.Context, mfaToken, challengeID string, credential []byte) (*AuthResult, error) {
-	ip := p.throttle.IP(ctx, "verifyMfa")
-	if err := p.throttle.Check(ctx, ip); err != nil {
-		return nil, err
-	}
-	mc, err := p.mfa.pendingChallenge(ctx, mfaToken)
+	mc, u, err := p.mfa.pendingLogin(ctx, mfaToken)
 	if err != nil {
-		if ErrorCode(err) == CodeUnauthenticated {
-			p.throttle.Fail(ctx, ip)
-		}
 		return nil, err
-	}
-	u, err := p.store.UserByID(ctx, mc.UserID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, Unauthenticated(ReasonTokenInvalid)
-	}
-	if err != nil {
-		return nil, Internal(err)
-	}
-	if u.Disabled() {
-		return nil, errAccountDisabled
-	}
-	if !u.MfaEnabled() { // reset since the password step
-		return nil, Unauthenticated(ReasonTokenInvalid)
 	}
 	if p.rp == nil {
 		return nil, Internal(errNoRelyingParty)
@@ -144,31 +126,12 @@ func (p *Passkeys) VerifyMfa(ctx context.Context, mfaToken, challengeID string, 
 	if err != nil {
 		return nil, err
 	}
-	now := p.now().UTC()
-	var res *AuthResult
-	err = p.store.Tx(ctx, func(q Queries) error {
-		ok, err := q.ConsumeMfaChallenge(ctx, mc.ID, now)
-		if err != nil {
-			return err
-		}
-		if !ok { // spent by a racing request, or expired meanwhile
-			return Unauthenticated(ReasonTokenInvalid)
-		}
-		if err := p.use(ctx, q, pk, use); err != nil {
-			return err
-		}
-		if err := p.throttle.ResetIn(ctx, q, key); err != nil {
-			return err
-		}
-		if res, err = p.issue.openSessionAMR(ctx, q, u, now, []string{AMRPassword, AMRHardwareKey}); err != nil {
-			return err
-		}
-		return q.AddAuditEvent(ctx, p.audit.event(ctx, EventLoginSucceeded, u.ID, u.Email, "with password and passkey "+pk.ID))
-	})
-	if err != nil {
-		return nil, wrap(err)
+	detail := "with password and passkey " + pk.ID
+	if mc.firstFactor() == AMRExternal {
+		detail = "with provider and passkey " + pk.ID
 	}
-	return res, nil
+	return p.mfa.finishLogin(ctx, u, mc, AMRHardwareKey, key, detail,
+		func(q Queries, _ time.Time) error { return p.use(ctx, q, pk, use) })
 }
 
 // verifyAssertion checks a login's credential against the spent challenge

@@ -103,6 +103,8 @@ type passkeyQueries interface {
 	// DeletePasskey removes the user's passkey id; false when the user
 	// has no such passkey.
 	DeletePasskey(ctx context.Context, userID, id string) (bool, error)
+	// CountPasskeys counts the user's passkeys.
+	CountPasskeys(ctx context.Context, userID string) (int, error)
 	// UsePasskey records a use: the new counter and flags, at now, only
 	// if the stored counter is still seen; false when another use moved
 	// it meanwhile.

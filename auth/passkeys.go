@@ -189,19 +189,32 @@ func (p *Passkeys) Rename(ctx context.Context, id, name string) (*Passkey, error
 
 // Delete removes one of the caller's passkeys. Sessions it opened go on
 // (as a password change would not end them either unless asked): the
-// caller ends them from the session list.
+// caller ends them from the session list. It is refused when the passkey
+// is the account's last way to sign in (an account a provider made, whose
+// identity was unlinked once the passkey was there).
 func (p *Passkeys) Delete(ctx context.Context, id string) error {
 	pr, err := p.guard.authorize(ctx, requireFreshSession)
 	if err != nil {
 		return err
 	}
 	err = p.store.Tx(ctx, func(q Queries) error {
+		u, err := q.UserForUpdate(ctx, pr.User.ID)
+		if err != nil {
+			return err
+		}
+		n, err := countSignInMethods(ctx, q, u)
+		if err != nil {
+			return err
+		}
 		ok, err := q.DeletePasskey(ctx, pr.User.ID, id)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return errNoSuchPasskey
+		}
+		if n <= 1 {
+			return errLastSignInMethod("id")
 		}
 		return q.AddAuditEvent(ctx, p.audit.event(ctx, EventPasskeyDeleted, pr.User.ID, pr.User.Email, "passkey "+id))
 	})

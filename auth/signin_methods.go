@@ -3,15 +3,14 @@ package auth
 import "context"
 
 // countSignInMethods counts the ways u can sign in on its own: a password,
-// and each identity at a provider. Removing a credential (unlinkIdentity
-// today) refuses to take the last one, so that no account is left that
-// nobody can enter.
+// each identity at a provider and each passkey (a passkey login needs no
+// password). Removing a credential (unlinkIdentity, deletePasskey) refuses
+// to take the last one, so that no account is left that nobody can enter.
 //
-// This is the one place that knows every kind of sign-in: a new kind (the
-// passkeys of issue 15) adds its count here, read through q inside the
-// caller's transaction, so that two removals racing on one account cannot
-// both see a method the other is taking (the caller holds the user's row
-// lock: UserForUpdate).
+// This is the one place that knows every kind of sign-in: a new kind adds
+// its count here, read through q inside the caller's transaction, so that
+// two removals racing on one account cannot both see a method the other is
+// taking (the caller holds the user's row lock: UserForUpdate).
 func countSignInMethods(ctx context.Context, q Queries, u *User) (int, error) {
 	n := 0
 	if u.HasPassword() {
@@ -21,5 +20,16 @@ func countSignInMethods(ctx context.Context, q Queries, u *User) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return n + ids, nil
+	pks, err := q.CountPasskeys(ctx, u.ID)
+	if err != nil {
+		return 0, err
+	}
+	return n + ids + pks, nil
+}
+
+// errLastSignInMethod refuses to remove the account's last way in; field
+// names the argument that chose it.
+func errLastSignInMethod(field string) *Error {
+	return &Error{Code: CodeBadUserInput, Field: field, Reason: ReasonLastSignInMethod,
+		Message: "this is the last way to sign in to your account: set a password (requestPasswordReset mails a link), add a passkey or link a provider first"}
 }

@@ -37,6 +37,15 @@ func (q queries) Passkeys(ctx context.Context, userID string) ([]auth.Passkey, e
 	return pks, nil
 }
 
+// CountPasskeys counts a user's passkeys.
+func (q queries) CountPasskeys(ctx context.Context, userID string) (int, error) {
+	var n int
+	if err := q.get(ctx, &n, `SELECT COUNT(*) FROM passkeys WHERE user_id = ?`, userID); err != nil {
+		return 0, fmt.Errorf("db: count passkeys: %w", err)
+	}
+	return n, nil
+}
+
 // PasskeyByCredentialID finds a passkey by its credential id.
 func (q queries) PasskeyByCredentialID(ctx context.Context, credentialID string) (*auth.Passkey, error) {
 	var pk auth.Passkey

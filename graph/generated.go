@@ -1654,7 +1654,7 @@ extend type Mutation {
   "Opens a session (aal2, amr [\"hwk\"]) from a login challenge's assertion."
   finishPasskeyLogin(challengeId: ID!, credential: JSON!): AuthPayload!
   renamePasskey(id: ID!, name: String!): Passkey! @auth @authenticated
-  "Removes a passkey; sessions it opened go on."
+  "Removes a passkey; sessions it opened go on. Refused (LAST_SIGN_IN_METHOD) when it is the last way to sign in."
   deletePasskey(id: ID!): Boolean! @fresh @authenticated
   """
   Completes a login's second step (after login answered mfaRequired) with a
