@@ -86,6 +86,8 @@ var settings = []setting{
 	{"MAIL_TEMPLATES_DIR", "", "directory whose NAME.subject, NAME.txt and NAME.html files replace the built-in mail templates (NAME: verify-email, reset-password, confirm-email-change, email-changed)"},
 	{"MFA_ENCRYPTION_KEY", "", "key (at least 32 bytes) that TOTP secrets are encrypted with (AES-256-GCM, key derived with HKDF); required when APP_ENV=production; unset otherwise: derived from the JWT signing secret or key"},
 	{"MFA_ENCRYPTION_KEY_FILE", "", "file holding MFA_ENCRYPTION_KEY (instead of MFA_ENCRYPTION_KEY)"},
+	{"MFA_ENCRYPTION_KEY_PREVIOUS", "", "the MFA_ENCRYPTION_KEY before a rotation (or, outside production, the JWT secret it was derived from): still opens TOTP secrets sealed with it; each is sealed again under the new key at its next code, or all at once by `gqlauth mfa rekey`, after which it can go"},
+	{"MFA_ENCRYPTION_KEY_PREVIOUS_FILE", "", "file holding MFA_ENCRYPTION_KEY_PREVIOUS (instead of MFA_ENCRYPTION_KEY_PREVIOUS)"},
 	{"TOTP_ISSUER", "gqlauth", "issuer named in authenticator apps (the otpauth URI's issuer)"},
 	{"REQUIRE_ADMIN_MFA", "", "every ADMIN field and admin operation requires a login with a second factor (aal2); default true when APP_ENV=production, false otherwise"},
 	{"WEBAUTHN_RP_ID", "localhost", "the domain passkeys are bound to: the site's host or a registrable suffix of it (example.com serves app.example.com too); changing it orphans every registered passkey"},

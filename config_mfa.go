@@ -16,6 +16,9 @@ type mfaConfig struct {
 	// secrets is derived from. Nil outside production means "derive it
 	// from the JWT signing secret or key" (see mfaKeyMaterial).
 	Key []byte
+	// Previous is MFA_ENCRYPTION_KEY_PREVIOUS: the material of the key
+	// before a rotation, which still opens the secrets sealed with it.
+	Previous []byte
 	// signingKeyPEM is JWT_PRIVATE_KEY_FILE's content, the material
 	// outside production when tokens are signed with a private key.
 	signingKeyPEM []byte
@@ -37,6 +40,12 @@ func readMfa(r *envReader, c *config) {
 		r.bad("MFA_ENCRYPTION_KEY", "required when APP_ENV=production: it encrypts TOTP secrets (generate one with: openssl rand -base64 48)")
 	} else if c.SigningKey != nil {
 		m.signingKeyPEM, _ = os.ReadFile(r.get("JWT_PRIVATE_KEY_FILE")) // readSigningKey read it a moment ago
+	}
+	if k := r.fromFile("MFA_ENCRYPTION_KEY_PREVIOUS", true); k != "" {
+		m.Previous = []byte(k)
+		if len(m.Previous) < auth.MinMfaKeyLen {
+			r.bad("MFA_ENCRYPTION_KEY_PREVIOUS", "must be at least %d bytes, got %d", auth.MinMfaKeyLen, len(m.Previous))
+		}
 	}
 	m.Issuer = r.get("TOTP_ISSUER")
 	if m.Issuer == "" || len(m.Issuer) > 64 {
@@ -73,5 +82,13 @@ func mfaOptions(ctx context.Context, cfg *config, store *db.Store) (auth.MfaOpti
 	if err != nil {
 		return auth.MfaOptions{}, err
 	}
-	return auth.MfaOptions{Issuer: cfg.Mfa.Issuer, Key: key, RequireAdmin: cfg.Mfa.RequireAdmin}, nil
+	opts := auth.MfaOptions{Issuer: cfg.Mfa.Issuer, Key: key, RequireAdmin: cfg.Mfa.RequireAdmin}
+	if cfg.Mfa.Previous != nil {
+		prev, err := auth.DeriveMfaKey(cfg.Mfa.Previous)
+		if err != nil {
+			return auth.MfaOptions{}, err
+		}
+		opts.PreviousKeys = [][]byte{prev}
+	}
+	return opts, nil
 }

@@ -20,7 +20,9 @@ type operator struct {
 }
 
 // openOperator opens the store and wires the use cases for the CLI.
-func openOperator(ctx context.Context, cfg *config, log *slog.Logger) (*operator, error) {
+// withMfaKey adds the TOTP sealing key, for the one command that opens
+// secrets (mfa rekey); the others only remove factors and need none.
+func openOperator(ctx context.Context, cfg *config, log *slog.Logger, withMfaKey ...bool) (*operator, error) {
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -30,7 +32,14 @@ func openOperator(ctx context.Context, cfg *config, log *slog.Logger) (*operator
 		store.Close()
 		return nil, err
 	}
-	return &operator{store: store, svc: auth.NewService(store, nil, hasher, serviceOptions(cfg, log))}, nil
+	opts := serviceOptions(cfg, log)
+	if len(withMfaKey) > 0 && withMfaKey[0] {
+		if opts.MFA, err = mfaOptions(ctx, cfg, store); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
+	return &operator{store: store, svc: auth.NewService(store, nil, hasher, opts)}, nil
 }
 
 func (o *operator) close() error { return o.store.Close() }

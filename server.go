@@ -72,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, cfg, log, rest, stdin, stdout, stderr)
 	case "audit":
 		return cmdAudit(ctx, cfg, log, rest, stdout)
+	case "mfa":
+		return cmdMfa(ctx, cfg, log, rest, stdout)
 	default:
 		usage(stderr)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -94,6 +96,7 @@ Usage:
   gqlauth user revoke-sessions --email E   end every session of a user
   gqlauth user verify --email E            mark a user's address verified, without a link
   gqlauth user reset-mfa --email E         remove a user's second factor (a lost device); ends their sessions
+  gqlauth mfa rekey                        after rotating MFA_ENCRYPTION_KEY: reseal every TOTP secret under it
   gqlauth audit tail [-n N] [--follow]     the newest security events
   gqlauth keys generate --algorithm A --out FILE
                                            a new EdDSA, ES256 or RS256 private key
@@ -121,11 +124,11 @@ func newFlagSet(name string, out io.Writer) *flag.FlagSet {
 
 func subcommandHelp(w io.Writer, cmd string, rest []string) error {
 	name := cmd
-	if (cmd == "user" || cmd == "audit" || cmd == "migrate") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+	if (cmd == "user" || cmd == "audit" || cmd == "migrate" || cmd == "mfa") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		name += " " + rest[0]
 	}
 	switch cmd {
-	case "serve", "migrate":
+	case "serve", "migrate", "mfa":
 		newFlagSet(name, w).Usage()
 	case "user":
 		fs, _ := userFlags(name, w)

@@ -39,6 +39,10 @@ type MfaOptions struct {
 	// Without it nobody can enroll or prove a factor (the CLI needs none:
 	// it only removes factors).
 	Key []byte
+	// PreviousKeys (MFA_ENCRYPTION_KEY_PREVIOUS) still open secrets sealed
+	// before a rotation of Key; such a secret is sealed again under Key
+	// when its code is next accepted, or by RekeyTotpSecrets.
+	PreviousKeys [][]byte
 	// RequireAdmin is REQUIRE_ADMIN_MFA (see RequireAdminFactor).
 	RequireAdmin bool
 }
@@ -101,6 +105,10 @@ type mfaQueries interface {
 	// if it is later than the recorded one; false means it was not (a
 	// replay), and nothing changed.
 	AdvanceTotpStep(ctx context.Context, userID, secretEnc string, step int64) (bool, error)
+	// ResealTotpSecret replaces the user's sealed secret oldEnc by newEnc
+	// (the same secret under another key); false when the factor holds
+	// oldEnc no more (replaced, removed or resealed meanwhile).
+	ResealTotpSecret(ctx context.Context, userID, oldEnc, newEnc string) (bool, error)
 	// ClearTotpFailures forgets the wrong codes of a user's authenticator.
 	ClearTotpFailures(ctx context.Context, userID string) error
 	// ReplaceRecoveryCodes replaces every recovery code of the user.
@@ -125,6 +133,11 @@ type mfaStore interface {
 	CountTotpFailure(ctx context.Context, userID string) (int, error)
 	// MfaChallenge reads a challenge; ErrNotFound when there is none.
 	MfaChallenge(ctx context.Context, id string) (*MfaChallenge, error)
+	// TotpFactorsAfter lists up to limit factors, in user id order, of
+	// users after afterUserID ("" from the first).
+	TotpFactorsAfter(ctx context.Context, afterUserID string, limit int) ([]TotpFactor, error)
+	// ResealTotpSecret is mfaQueries' ResealTotpSecret, outside a transaction.
+	ResealTotpSecret(ctx context.Context, userID, oldEnc, newEnc string) (bool, error)
 	// RecoveryCodesLeft counts a user's unused recovery codes.
 	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
 }
@@ -150,7 +163,7 @@ func newMfa(store mfaStore, guard *Guard, throttle *Throttle, issue *issuer, aud
 		m.issuer = DefaultTotpIssuer
 	}
 	if opts.Key != nil {
-		m.box, m.boxErr = newSecretBox(opts.Key)
+		m.box, m.boxErr = newSecretBox(opts.Key, opts.PreviousKeys...)
 	} else {
 		m.boxErr = errors.New("no MFA encryption key configured")
 	}

@@ -28,18 +28,30 @@ func DeriveMfaKey(material []byte) ([]byte, error) {
 
 // secretBox seals TOTP secrets at rest with AES-GCM (see aeadBox). The
 // user's id is the additional data, so a sealed secret copied onto another
-// account's row does not open.
-type secretBox struct{ box *aeadBox }
+// account's row does not open. It seals under the current key only, and
+// opens under it or a previous one (a key rotation in progress).
+type secretBox struct {
+	box      *aeadBox
+	previous []*aeadBox
+}
 
-func newSecretBox(key []byte) (*secretBox, error) {
-	if len(key) != 32 {
-		return nil, errors.New("the MFA encryption key must be 32 bytes")
+func newSecretBox(key []byte, previous ...[]byte) (*secretBox, error) {
+	sb := &secretBox{}
+	for i, k := range append([][]byte{key}, previous...) {
+		if len(k) != 32 {
+			return nil, errors.New("the MFA encryption keys must be 32 bytes")
+		}
+		b, err := newAEADBox(k, "v1.")
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			sb.box = b
+		} else {
+			sb.previous = append(sb.previous, b)
+		}
 	}
-	b, err := newAEADBox(key, "v1.")
-	if err != nil {
-		return nil, err
-	}
-	return &secretBox{box: b}, nil
+	return sb, nil
 }
 
 // seal encrypts plain for userID under a fresh random nonce.
@@ -52,14 +64,20 @@ func (b *secretBox) seal(userID, plain string) string {
 }
 
 // open decrypts what seal made for userID; any tampering, another user's
-// row or another key fails.
-func (b *secretBox) open(userID, sealed string) (string, error) {
+// row or a key it does not hold fails. stale reports that a previous key
+// opened it: the caller seals it again under the current one.
+func (b *secretBox) open(userID, sealed string) (plain string, stale bool, err error) {
 	plain, ok, err := b.box.open(userID, sealed)
-	switch {
-	case !ok:
-		return "", errors.New("sealed TOTP secret: unknown format")
-	case err != nil:
-		return "", fmt.Errorf("sealed TOTP secret does not open (wrong MFA_ENCRYPTION_KEY?): %w", err)
+	if !ok {
+		return "", false, errors.New("sealed TOTP secret: unknown format")
 	}
-	return plain, nil
+	if err == nil {
+		return plain, false, nil
+	}
+	for _, p := range b.previous {
+		if plain, _, perr := p.open(userID, sealed); perr == nil {
+			return plain, true, nil
+		}
+	}
+	return "", false, fmt.Errorf("sealed TOTP secret does not open (wrong MFA_ENCRYPTION_KEY, or the key it was sealed with is not in MFA_ENCRYPTION_KEY_PREVIOUS?): %w", err)
 }

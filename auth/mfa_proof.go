@@ -16,6 +16,7 @@ type factorProof struct {
 	method string // AMROTP or AMRRecovery
 	step   int64  // the TOTP code's time step
 	secret string // the sealed secret the TOTP code was checked against
+	reseal string // the same secret sealed under the current key, when a previous key opened it
 	hash   string // the recovery code's hash
 	key    ThrottleKey
 }
@@ -55,9 +56,13 @@ func (m *Mfa) prove(ctx context.Context, u *User, code string, recovery bool) (*
 	if f.FailedCodes >= MaxTotpFailures {
 		return nil, errTotpLocked
 	}
-	secret, err := m.box.open(u.ID, f.SecretEnc)
+	secret, stale, err := m.box.open(u.ID, f.SecretEnc)
 	if err != nil {
 		return nil, Internal(fmt.Errorf("user %s: %w", u.ID, err))
+	}
+	reseal := ""
+	if stale {
+		reseal = m.box.seal(u.ID, secret)
 	}
 	step, ok := matchTotp(secret, code, m.now())
 	if !ok {
@@ -72,7 +77,7 @@ func (m *Mfa) prove(ctx context.Context, u *User, code string, recovery bool) (*
 	if step <= f.LastStep {
 		return nil, errCodeUsed
 	}
-	return &factorProof{userID: u.ID, method: AMROTP, step: step, secret: f.SecretEnc, key: key}, nil
+	return &factorProof{userID: u.ID, method: AMROTP, step: step, secret: f.SecretEnc, reseal: reseal, key: key}, nil
 }
 
 // spend uses a proof up inside q's transaction: it moves the last
@@ -95,6 +100,10 @@ func (m *Mfa) spend(ctx context.Context, q Queries, pr *factorProof, now time.Ti
 	}
 	if !ok {
 		return errCodeUsed
+	}
+	if pr.reseal != "" { // finishing a key rotation, one factor at a time
+		_, err := q.ResealTotpSecret(ctx, pr.userID, pr.secret, pr.reseal)
+		return err
 	}
 	return nil
 }

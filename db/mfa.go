@@ -69,6 +69,28 @@ func (q queries) AdvanceTotpStep(ctx context.Context, userID, secretEnc string, 
 	return n == 1, err
 }
 
+// ResealTotpSecret swaps a user's sealed secret for the same secret sealed
+// under another key, only if the row still holds oldEnc.
+func (q queries) ResealTotpSecret(ctx context.Context, userID, oldEnc, newEnc string) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE totp_factors SET secret_enc = ? WHERE user_id = ? AND secret_enc = ?`, newEnc, userID, oldEnc)
+	if err != nil {
+		return false, fmt.Errorf("db: reseal totp secret: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// TotpFactorsAfter lists up to limit factors of users after afterUserID,
+// in user id order: a key rotation walks every factor in pages.
+func (q queries) TotpFactorsAfter(ctx context.Context, afterUserID string, limit int) ([]auth.TotpFactor, error) {
+	var fs []auth.TotpFactor
+	if err := q.selectAll(ctx, &fs, `SELECT user_id, secret_enc, last_step, failed_codes, created_at FROM totp_factors
+		WHERE user_id > ? ORDER BY user_id LIMIT ?`, afterUserID, limit); err != nil {
+		return nil, fmt.Errorf("db: totp factors: %w", err)
+	}
+	return fs, nil
+}
+
 // CountTotpFailure counts a wrong code against a user's authenticator and
 // returns the count so far, in one statement.
 func (q queries) CountTotpFailure(ctx context.Context, userID string) (int, error) {
