@@ -24,7 +24,7 @@ func cmdMfa(ctx context.Context, cfg *config, log *slog.Logger, args []string, s
 	if err := newFlagSet("mfa rekey", stdout).Parse(args[1:]); err != nil {
 		return err
 	}
-	op, err := openOperator(ctx, cfg, log, true)
+	op, err := openMfaOperator(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

@@ -19,10 +19,19 @@ type operator struct {
 	svc   *auth.Service
 }
 
-// openOperator opens the store and wires the use cases for the CLI.
-// withMfaKey adds the TOTP sealing key, for the one command that opens
-// secrets (mfa rekey); the others only remove factors and need none.
-func openOperator(ctx context.Context, cfg *config, log *slog.Logger, withMfaKey ...bool) (*operator, error) {
+// openOperator opens the store and wires the use cases for the CLI,
+// without the TOTP sealing key: its commands only remove factors.
+func openOperator(ctx context.Context, cfg *config, log *slog.Logger) (*operator, error) {
+	return wireOperator(ctx, cfg, log, false)
+}
+
+// openMfaOperator is openOperator with the TOTP sealing key, for the one
+// command that opens secrets (mfa rekey).
+func openMfaOperator(ctx context.Context, cfg *config, log *slog.Logger) (*operator, error) {
+	return wireOperator(ctx, cfg, log, true)
+}
+
+func wireOperator(ctx context.Context, cfg *config, log *slog.Logger, withMfaKey bool) (*operator, error) {
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -33,7 +42,7 @@ func openOperator(ctx context.Context, cfg *config, log *slog.Logger, withMfaKey
 		return nil, err
 	}
 	opts := serviceOptions(cfg, log)
-	if len(withMfaKey) > 0 && withMfaKey[0] {
+	if withMfaKey {
 		if opts.MFA, err = mfaOptions(ctx, cfg, store); err != nil {
 			store.Close()
 			return nil, err
