@@ -32,13 +32,24 @@ func cmdMfa(ctx context.Context, cfg *config, log *slog.Logger, args []string, s
 	r, err := op.svc.Mfa.RekeyTotpSecrets(auth.AsOperator(ctx))
 	if r != nil {
 		fmt.Fprintf(stdout, "resealed %d TOTP secrets under the current key; %d were current already\n", r.Resealed, r.Current)
+		if r.Skipped > 0 {
+			fmt.Fprintf(stdout, "%d changed during the pass (a login or an enrollment) and were left as they are\n", r.Skipped)
+		}
 	}
 	if err != nil {
 		return cliError(err)
 	}
 	if n := len(r.Unreadable); n > 0 {
 		return fmt.Errorf("%d TOTP secrets open under no configured key (users %s): keep MFA_ENCRYPTION_KEY_PREVIOUS set to the key they were sealed with, or reset their factor (gqlauth user reset-mfa); their recovery codes still work",
-			n, strings.Join(r.Unreadable, ", "))
+			n, listSome(r.Unreadable, 20))
 	}
 	return nil
+}
+
+// listSome joins the first max of ids, saying how many more there are.
+func listSome(ids []string, max int) string {
+	if len(ids) <= max {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:max], ", "), len(ids)-max)
 }

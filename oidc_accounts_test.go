@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -294,14 +295,27 @@ func TestOidcVerificationDropsUnprovenIdentities(t *testing.T) {
 // account a provider made may unlink that provider once it has a
 // passkey; the passkey is then the last way in, and deletePasskey refuses
 // it (LAST_SIGN_IN_METHOD, field id) while a second passkey lets either go.
+// With passkeys off (no origin may use them), a passkey is no way in.
 func TestOidcUnlinkCountsPasskeys(t *testing.T) {
 	forEachStore(t, func(t *testing.T, dbURL string) {
 		google := startIdP(t, idptest.Options{Users: []idptest.User{ada}})
-		s := startServer(t, oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": google}, nil))
+		env := oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": google}, nil)
+		s := startServer(t, env)
 		tk, _ := s.oidcTokens(t, "google", "ada", "ada-pw")
 		a := newAuthenticator()
 		first, _ := s.addPasskey(t, tk.access, a, "laptop")
+		s.stop()
 
+		// Passkeys off: the identity is the last way in.
+		offEnv := maps.Clone(env)
+		offEnv["WEBAUTHN_RP_ID"] = "elsewhere.example"
+		off := startServer(t, offEnv)
+		if e := wantErr(t, off.do(t, tk.access, unlinkQ, map[string]any{"p": "google"}), "BAD_USER_INPUT", "LAST_SIGN_IN_METHOD"); e.Extensions["field"] != "provider" {
+			t.Fatalf("%+v", e)
+		}
+		off.stop()
+
+		s = startServer(t, env)
 		u := ok(t, s.do(t, tk.access, unlinkQ, map[string]any{"p": "google"}))["unlinkIdentity"].(map[string]any)
 		if len(providersOf(u)) != 0 {
 			t.Fatalf("after unlink: %v", u)

@@ -9,6 +9,10 @@ type RekeyReport struct {
 	Resealed int
 	// Current secrets were sealed under the current key already.
 	Current int
+	// Skipped factors changed while the pass read them (a login resealed
+	// one, an enrollment replaced or a reset removed it): left as that
+	// made them.
+	Skipped int
 	// Unreadable secrets open under no configured key: their users sign
 	// in with a recovery code, or an operator resets their factor.
 	Unreadable []string
@@ -57,7 +61,7 @@ func (m *Mfa) RekeyTotpSecrets(ctx context.Context) (*RekeyReport, error) {
 				if swapped {
 					r.Resealed++
 				} else {
-					r.Current++ // a login resealed it (or a new enrollment replaced it) meanwhile
+					r.Skipped++
 				}
 			}
 		}

@@ -40,6 +40,9 @@ type Oidc struct {
 	redirects []string
 	// requireVerified is REQUIRE_VERIFIED_EMAIL.
 	requireVerified bool
+	// passkeysOn: a WebAuthn relying party is configured, so passkeys are
+	// a way in (unlinkIdentity counts them).
+	passkeysOn bool
 }
 
 // Providers lists the configured providers.
@@ -169,7 +172,7 @@ func (o *Oidc) Unlink(ctx context.Context, provider string) (*User, error) {
 		if u, err = q.UserForUpdate(ctx, p.User.ID); err != nil {
 			return err
 		}
-		n, err := countSignInMethods(ctx, q, u)
+		n, err := countSignInMethods(ctx, q, u, o.passkeysOn)
 		if err != nil {
 			return err
 		}

@@ -202,7 +202,7 @@ func (p *Passkeys) Delete(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		n, err := countSignInMethods(ctx, q, u)
+		n, err := countSignInMethods(ctx, q, u, p.rp != nil)
 		if err != nil {
 			return err
 		}
@@ -213,7 +213,8 @@ func (p *Passkeys) Delete(ctx context.Context, id string) error {
 		if !ok {
 			return errNoSuchPasskey
 		}
-		if n <= 1 {
+		// With passkeys off, the passkey was no way in: n did not count it.
+		if p.rp != nil && n <= 1 {
 			return errLastSignInMethod("id")
 		}
 		return q.AddAuditEvent(ctx, p.audit.event(ctx, EventPasskeyDeleted, pr.User.ID, pr.User.Email, "passkey "+id))

@@ -113,7 +113,7 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 	}
 	oidc := &Oidc{store: store, guard: guard, throttle: throttle, issue: issue, audit: audit, links: links, mfa: mfa,
 		accounts: accounts, log: log, now: now, idps: opts.OIDC.Providers, redirects: opts.OIDC.RedirectURIs,
-		requireVerified: opts.RequireVerifiedEmail}
+		requireVerified: opts.RequireVerifiedEmail, passkeysOn: opts.Passkeys.RP != nil}
 	return &Service{
 		Guard:        guard,
 		Accounts:     accounts,

@@ -3,15 +3,16 @@ package auth
 import "context"
 
 // countSignInMethods counts the ways u can sign in on its own: a password,
-// each identity at a provider and each passkey (a passkey login needs no
-// password). Removing a credential (unlinkIdentity, deletePasskey) refuses
-// to take the last one, so that no account is left that nobody can enter.
+// each identity at a provider and, when passkeys are on (a relying party is
+// configured), each passkey (a passkey login needs no password). Removing
+// a credential (unlinkIdentity, deletePasskey) refuses to take the last
+// one, so that no account is left that nobody can enter.
 //
 // This is the one place that knows every kind of sign-in: a new kind adds
 // its count here, read through q inside the caller's transaction, so that
 // two removals racing on one account cannot both see a method the other is
 // taking (the caller holds the user's row lock: UserForUpdate).
-func countSignInMethods(ctx context.Context, q Queries, u *User) (int, error) {
+func countSignInMethods(ctx context.Context, q Queries, u *User, passkeysOn bool) (int, error) {
 	n := 0
 	if u.HasPassword() {
 		n++
@@ -19,6 +20,9 @@ func countSignInMethods(ctx context.Context, q Queries, u *User) (int, error) {
 	ids, err := q.CountIdentities(ctx, u.ID)
 	if err != nil {
 		return 0, err
+	}
+	if !passkeysOn {
+		return n + ids, nil
 	}
 	pks, err := q.CountPasskeys(ctx, u.ID)
 	if err != nil {
