@@ -124,7 +124,8 @@ func TestEmailCollisionReport(t *testing.T) {
 		hidden := seed("da\u200bve@example.com", 0)
 		// As if the rows predate the migration: it and the later ones
 		// (undone here) run again at start.
-		// The Downs of migrations 12 to 7, newest first.
+		// The Downs of migrations 13 to 7, newest first (dropping oidc_flows
+		// undoes 13 too).
 		dropMfa := `ALTER TABLE users DROP COLUMN mfa_enabled_at`
 		if store.Dialect() == db.Postgres {
 			dropMfa += ` CASCADE` // and its trigger

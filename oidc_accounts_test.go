@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"maps"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -342,5 +347,87 @@ func TestOidcUnlinkCountsPasskeys(t *testing.T) {
 		if e := wantErr(t, s.do(t, tk.access, deletePkQ, map[string]any{"id": first}), "BAD_USER_INPUT", ""); e.Extensions["reason"] != nil {
 			t.Fatalf("deleting a deleted passkey: %+v", e)
 		}
+	})
+}
+
+// TestOidcLoginBoundToBrowser: in cookie mode a sign-in is bound to the
+// browser that began it (an HttpOnly cookie, ten minutes). An attacker who
+// begins a sign-in to their own account and stops at the callback cannot
+// have a victim's browser finish it (login CSRF): STATE_INVALID, nothing
+// spent, with no cookie or a forged one. The browser that began it
+// finishes it, and the cookie is dropped. With TOKEN_LOCATION
+// headers,cookies a client may be a header-mode page on another site, so
+// nothing is bound there.
+func TestOidcLoginBoundToBrowser(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		google := startIdP(t, idptest.Options{Users: []idptest.User{ada}})
+		cookieMode := map[string]string{"TOKEN_LOCATION": "cookies", "COOKIE_SECURE": "false"}
+		s := startServer(t, oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": google}, cookieMode))
+		base, _ := url.Parse(s.URL)
+		browser := func() *http.Client {
+			jar, _ := cookiejar.New(nil)
+			return &http.Client{Jar: jar}
+		}
+		post := func(c *http.Client, query string, vars map[string]any) (*gqlResponse, *http.Response) {
+			t.Helper()
+			body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+			resp, err := c.Post(s.URL+"/graphql", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _ := decodeGQL(t, resp)
+			return out, resp
+		}
+		flowCookie := func(resp *http.Response) *http.Cookie {
+			for _, c := range resp.Cookies() {
+				if c.Name == "gqlauth_oidc" {
+					return c
+				}
+			}
+			return nil
+		}
+
+		attacker := browser()
+		r, resp := post(attacker, beginLoginQ, map[string]any{"p": "google", "r": oidcCallback})
+		if c := flowCookie(resp); c == nil || !c.HttpOnly || c.MaxAge != 600 || len(c.Value) < 43 {
+			t.Fatalf("the flow cookie of beginOidcLogin: %+v", c)
+		}
+		cb := signInAt(t, ok(t, r)["beginOidcLogin"].(map[string]any)["url"].(string), "ada", "ada-pw")
+		finish := map[string]any{"p": "google", "c": cb.code, "s": cb.state}
+
+		forged := browser()
+		forged.Jar.SetCookies(base, []*http.Cookie{{Name: "gqlauth_oidc", Value: strings.Repeat("A", 43)}})
+		for name, victim := range map[string]*http.Client{"no cookie": browser(), "forged cookie": forged} {
+			r, _ := post(victim, finishLoginQ, finish)
+			if e := wantErr(t, r, "BAD_USER_INPUT", "STATE_INVALID"); e.Extensions["field"] != "state" || !strings.Contains(e.Message, "another browser") {
+				t.Fatalf("%s: %+v", name, e)
+			}
+		}
+
+		r, resp = post(attacker, finishLoginQ, finish)
+		if p := ok(t, r)["finishOidcLogin"].(map[string]any); p["user"].(map[string]any)["email"] != "ada@example.com" {
+			t.Fatalf("finishOidcLogin in the browser that began it = %v", p)
+		}
+		if c := flowCookie(resp); c == nil || c.MaxAge >= 0 {
+			t.Fatalf("the flow cookie was not dropped: %+v", c)
+		}
+		names := map[string]bool{}
+		for _, c := range attacker.Jar.Cookies(base) {
+			names[c.Name] = true
+		}
+		if !names["gqlauth_access"] || names["gqlauth_oidc"] {
+			t.Fatalf("the browser's cookies after the sign-in: %v", names)
+		}
+		s.stop()
+
+		both := oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": google}, map[string]string{"TOKEN_LOCATION": "headers,cookies", "COOKIE_SECURE": "false"})
+		s = startServer(t, both)
+		r, resp = post(browser(), beginLoginQ, map[string]any{"p": "google", "r": oidcCallback})
+		ok(t, r)
+		if c := flowCookie(resp); c != nil {
+			t.Fatalf("headers,cookies: a flow cookie %+v", c)
+		}
+		cb = signInAt(t, r.Data["beginOidcLogin"].(map[string]any)["url"].(string), "ada", "ada-pw")
+		ok(t, s.finishLogin(t, "google", cb))
 	})
 }

@@ -114,12 +114,12 @@ func TestMigrateCommand(t *testing.T) {
 		env := testEnv(dbURL, nil)
 		for range 2 { // status twice: the first changed nothing
 			out, _ := runCLI(t, env, "", "migrate", "status")
-			if !strings.Contains(out, "0 applied, 12 pending") || !regexp.MustCompile(`(?m)^1\s+00001_init\.sql\s+pending\s+-$`).MatchString(out) {
+			if !strings.Contains(out, "0 applied, 13 pending") || !regexp.MustCompile(`(?m)^1\s+00001_init\.sql\s+pending\s+-$`).MatchString(out) {
 				t.Fatalf("status of a fresh database:\n%s", out)
 			}
 		}
 		out, _ := runCLI(t, env, "", "migrate")
-		for _, want := range []string{"applied 1 00001_init.sql\n", "applied 5 00005_change_notify.sql\n", "applied 6 canonical emails (Go)\n", "applied 7 00007_mail_outbox.sql\n", "applied 8 00008_email_lifecycle.sql\n", "applied 9 00009_custom_claims.sql\n", "applied 10 00010_totp.sql\n", "applied 11 00011_passkeys.sql\n", "applied 12 00012_oidc.sql\n", ": 12 new"} {
+		for _, want := range []string{"applied 1 00001_init.sql\n", "applied 5 00005_change_notify.sql\n", "applied 6 canonical emails (Go)\n", "applied 7 00007_mail_outbox.sql\n", "applied 8 00008_email_lifecycle.sql\n", "applied 9 00009_custom_claims.sql\n", "applied 10 00010_totp.sql\n", "applied 11 00011_passkeys.sql\n", "applied 12 00012_oidc.sql\n", "applied 13 00013_oidc_flow_binding.sql\n", ": 13 new"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("migrate lacks %q:\n%s", want, out)
 			}
@@ -128,7 +128,7 @@ func TestMigrateCommand(t *testing.T) {
 			t.Errorf("second migrate:\n%s", out)
 		}
 		out, _ = runCLI(t, env, "", "migrate", "status")
-		if !strings.Contains(out, "12 applied, 0 pending") || !regexp.MustCompile(`(?m)^6\s+canonical emails \(Go\)\s+applied\s+\d{4}-`).MatchString(out) {
+		if !strings.Contains(out, "13 applied, 0 pending") || !regexp.MustCompile(`(?m)^6\s+canonical emails \(Go\)\s+applied\s+\d{4}-`).MatchString(out) {
 			t.Errorf("status after migrate:\n%s", out)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -100,6 +101,14 @@ func (o *Oidc) begin(ctx context.Context, provider, redirectURI string, userID *
 	now := o.now().UTC()
 	f := &OidcFlow{ID: flowID(req.State), Provider: provider, RedirectURI: redirectURI, UserID: userID,
 		Nonce: req.Nonce, CodeVerifier: req.CodeVerifier, CreatedAt: now, ExpiresAt: now.Add(OidcFlowTTL)}
+	// In cookie mode the flow is bound to this browser too: a state and
+	// code an attacker got by beginning a sign-in to their own account
+	// cannot be finished in a victim's browser (login CSRF).
+	binding := randomToken()
+	carrier := TokenCarrierFrom(ctx)
+	if carrier.BindFlow(binding) {
+		f.BindingHash = flowID(binding)
+	}
 	if err := o.store.Tx(ctx, func(q Queries) error { return q.CreateOidcFlow(ctx, f) }); err != nil {
 		return "", wrap(err)
 	}
@@ -238,6 +247,9 @@ func (o *Oidc) finish(ctx context.Context, provider, code, state string, belongs
 	if err != nil {
 		return nil, nil, err
 	}
+	if f.BindingHash != "" {
+		TokenCarrierFrom(ctx).ClearFlowBinding() // spent: it binds nothing now
+	}
 	ext, err := o.idps.Exchange(ctx, provider, code, OidcRequest{RedirectURI: f.RedirectURI, State: state, Nonce: f.Nonce, CodeVerifier: f.CodeVerifier})
 	if err != nil {
 		return nil, nil, o.providerErr(ctx, provider, name, err)
@@ -250,7 +262,20 @@ var (
 		Message: "this sign-in is unknown, was used already, or was begun for another provider or account: begin again"}
 	errStateExpired = &Error{Code: CodeBadUserInput, Field: "state", Reason: ReasonStateExpired,
 		Message: "this sign-in took longer than 10 minutes: begin again"}
+	errStateElsewhere = &Error{Code: CodeBadUserInput, Field: "state", Reason: ReasonStateInvalid,
+		Message: "this sign-in was begun in another browser: begin again here"}
 )
+
+// boundHere reports whether f may be finished by this request: a flow
+// bound to a browser (BindingHash) only by a request that carries its
+// secret back.
+func boundHere(ctx context.Context, f *OidcFlow) bool {
+	if f.BindingHash == "" {
+		return true
+	}
+	got := TokenCarrierFrom(ctx).FlowBinding()
+	return got != "" && subtle.ConstantTimeCompare([]byte(flowID(got)), []byte(f.BindingHash)) == 1
+}
 
 // spendFlow finds the flow of state and uses it up, once: a state is
 // STATE_INVALID when unknown, used, or not the provider's (the defence
@@ -273,6 +298,10 @@ func (o *Oidc) spendFlow(ctx context.Context, provider, state string, belongs fu
 		return nil, errStateInvalid
 	case !now.Before(f.ExpiresAt):
 		return nil, errStateExpired
+	case !boundHere(ctx, f):
+		// Refused before it is spent: the flow stays the browser's
+		// that began it.
+		return nil, errStateElsewhere
 	}
 	var ok bool
 	err = o.store.Tx(ctx, func(q Queries) error {

@@ -116,6 +116,9 @@ type OidcFlow struct {
 	UserID       *string `db:"user_id"` // the user linking; nil for a login
 	Nonce        string  `db:"nonce"`
 	CodeVerifier string  `db:"code_verifier"`
+	// BindingHash is the SHA-256 (hex) of the secret kept in the browser
+	// that began the flow (TokenCarrier.BindFlow); "" when none was.
+	BindingHash string `db:"binding_hash"`
 	// CreatedAt, ExpiresAt and UsedAt bound it to one use in OidcFlowTTL.
 	CreatedAt time.Time  `db:"created_at"`
 	ExpiresAt time.Time  `db:"expires_at"`

@@ -12,9 +12,9 @@ const identityCols = `provider, subject, user_id, email, created_at`
 
 // CreateOidcFlow inserts f.
 func (q queries) CreateOidcFlow(ctx context.Context, f *auth.OidcFlow) error {
-	_, err := q.exec(ctx, `INSERT INTO oidc_flows (id, provider, redirect_uri, user_id, nonce, code_verifier, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		f.ID, f.Provider, f.RedirectURI, f.UserID, f.Nonce, f.CodeVerifier, f.CreatedAt.UTC(), f.ExpiresAt.UTC())
+	_, err := q.exec(ctx, `INSERT INTO oidc_flows (id, provider, redirect_uri, user_id, nonce, code_verifier, binding_hash, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		f.ID, f.Provider, f.RedirectURI, f.UserID, f.Nonce, f.CodeVerifier, f.BindingHash, f.CreatedAt.UTC(), f.ExpiresAt.UTC())
 	if err != nil {
 		return fmt.Errorf("db: create oidc flow: %w", err)
 	}
@@ -24,7 +24,7 @@ func (q queries) CreateOidcFlow(ctx context.Context, f *auth.OidcFlow) error {
 // OidcFlow reads a flow by id.
 func (q queries) OidcFlow(ctx context.Context, id string) (*auth.OidcFlow, error) {
 	var f auth.OidcFlow
-	err := q.get(ctx, &f, `SELECT id, provider, redirect_uri, user_id, nonce, code_verifier, created_at, expires_at, used_at
+	err := q.get(ctx, &f, `SELECT id, provider, redirect_uri, user_id, nonce, code_verifier, binding_hash, created_at, expires_at, used_at
 		FROM oidc_flows WHERE id = ?`, id)
 	if err != nil {
 		return nil, notFound(err, "oidc flow")

@@ -87,6 +87,11 @@ describe('sign in with a provider (example app)', () => {
       const visited = [];
       page.on('framenavigated', (f) => { if (f === page.mainFrame()) visited.push(f.url()); });
       await button.click();
+      await page.waitForURL((u) => u.href.startsWith(`${idp.issuer}/login`));
+      // The sign-in is bound to this browser: an HttpOnly cookie the
+      // server checks when the app finishes it (login CSRF).
+      const flow = (await context.cookies()).find((c) => c.name === 'gqlauth_oidc');
+      assert.ok(flow && flow.httpOnly, JSON.stringify(flow));
       await atProvider(page, 'ada', 'ada-password');
       // Back on the app, signed in: the header shows `me`.
       await page.getByTestId('me-email').filter({ hasText: 'ada@example.com' }).waitFor();
@@ -102,6 +107,7 @@ describe('sign in with a provider (example app)', () => {
       // The session lives in HttpOnly cookies, as after a password login.
       const cookies = (await context.cookies()).map((c) => c.name);
       assert.ok(cookies.includes('gqlauth_access') && cookies.includes('gqlauth_refresh'), cookies.join());
+      assert.ok(!cookies.includes('gqlauth_oidc'), 'the flow cookie is dropped once the flow is spent');
 
       // The provider came back with a code and the state; opening that
       // URL again (the back button, a shared link) signs nobody in.

@@ -23,10 +23,13 @@ type CookieConfig struct {
 	// CSRFHeader on every request: the double submit.
 	CSRFName   string
 	CSRFHeader string
-	Domain     string
-	Path       string
-	Secure     bool
-	SameSite   http.SameSite
+	// FlowName is HttpOnly and binds a sign-in with a provider to the
+	// browser that began it (auth.TokenCarrier.BindFlow), for ten minutes.
+	FlowName string
+	Domain   string
+	Path     string
+	Secure   bool
+	SameSite http.SameSite
 	// MaxAge is how long the browser keeps the cookies: the refresh
 	// token's lifetime, so an expired access token is still sent and
 	// answered TOKEN_EXPIRED (refresh and retry) rather than TOKEN_MISSING.
@@ -36,7 +39,7 @@ type CookieConfig struct {
 // DefaultCookieConfig is the cookie configuration without overrides.
 func DefaultCookieConfig() CookieConfig {
 	return CookieConfig{
-		AccessName: "gqlauth_access", RefreshName: "gqlauth_refresh", CSRFName: "gqlauth_csrf",
+		AccessName: "gqlauth_access", RefreshName: "gqlauth_refresh", CSRFName: "gqlauth_csrf", FlowName: "gqlauth_oidc",
 		CSRFHeader: "X-CSRF-Token", Path: "/", Secure: true, SameSite: http.SameSiteLaxMode,
 	}
 }
@@ -49,6 +52,7 @@ type cookieCarrier struct {
 	w       http.ResponseWriter
 	refresh string // the refresh cookie, if any
 	csrf    string // the CSRF header, if any
+	flow    string // the flow-binding cookie, if any
 }
 
 // TokensInBody implements auth.TokenCarrier.
@@ -85,6 +89,28 @@ func (t *cookieCarrier) StoredRefresh() (token, csrf string, ok bool) {
 		return "", "", false
 	}
 	return t.refresh, t.csrf, true
+}
+
+// BindFlow implements auth.TokenCarrier: in cookie mode only (with
+// TOKEN_LOCATION=headers,cookies a client may be a header-mode page on
+// another site, which never gets the cookie back), it sets the HttpOnly
+// flow cookie for as long as a flow lives.
+func (t *cookieCarrier) BindFlow(secret string) bool {
+	if !t.usesCookies() || t.cfg.Headers || t.cfg.Cookie.FlowName == "" {
+		return false
+	}
+	http.SetCookie(t.w, t.cookie(t.cfg.Cookie.FlowName, secret, int(auth.OidcFlowTTL/time.Second), true))
+	return true
+}
+
+// FlowBinding implements auth.TokenCarrier.
+func (t *cookieCarrier) FlowBinding() string { return t.flow }
+
+// ClearFlowBinding implements auth.TokenCarrier.
+func (t *cookieCarrier) ClearFlowBinding() {
+	if t.flow != "" {
+		http.SetCookie(t.w, t.cookie(t.cfg.Cookie.FlowName, "", -1, true))
+	}
 }
 
 func (t *cookieCarrier) set(name, value string, httpOnly bool) {

@@ -48,6 +48,7 @@ func Middleware(tokens *auth.Tokens, opts MiddlewareOptions) func(http.Handler) 
 			if tr.Cookies {
 				tt.refresh = cookieValue(r, tr.Cookie.RefreshName)
 				tt.csrf = r.Header.Get(tr.Cookie.CSRFHeader)
+				tt.flow = cookieValue(r, tr.Cookie.FlowName)
 				if isWebSocket(r) {
 					// A browser's websocket sends no headers of its own: the
 					// CSRF value comes in connection_init (SocketCredential).
