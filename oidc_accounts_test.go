@@ -350,84 +350,177 @@ func TestOidcUnlinkCountsPasskeys(t *testing.T) {
 	})
 }
 
+// oidcBrowser is a browser for sign-ins in cookie mode: a cookie jar, and
+// the CSRF header its session cookies need.
+type oidcBrowser struct {
+	t      *testing.T
+	s      *testServer
+	client *http.Client
+}
+
+func newOidcBrowser(t *testing.T, s *testServer) *oidcBrowser {
+	jar, _ := cookiejar.New(nil)
+	return &oidcBrowser{t: t, s: s, client: &http.Client{Jar: jar}}
+}
+
+// post sends a GraphQL request with the browser's cookies (and the CSRF
+// header its session cookies need).
+func (b *oidcBrowser) post(query string, vars map[string]any) (*gqlResponse, *http.Response) {
+	b.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, b.s.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if c := b.cookie("gqlauth_csrf"); c != "" {
+		req.Header.Set("X-CSRF-Token", c)
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	out, _ := decodeGQL(b.t, resp)
+	return out, resp
+}
+
+func (b *oidcBrowser) cookie(name string) string {
+	u, _ := url.Parse(b.s.URL)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// begin starts a sign-in (or, with link, a link) at provider, signs in
+// there as username and returns the callback.
+func (b *oidcBrowser) begin(provider, username, password string, link bool) callback {
+	b.t.Helper()
+	q, field := beginLoginQ, "beginOidcLogin"
+	if link {
+		q, field = beginLinkQ, "beginOidcLink"
+	}
+	r, _ := b.post(q, map[string]any{"p": provider, "r": oidcCallback})
+	return signInAt(b.t, ok(b.t, r)[field].(map[string]any)["url"].(string), username, password)
+}
+
+// setCookie is the Set-Cookie of resp named name, or nil.
+func setCookie(resp *http.Response, name string) *http.Cookie {
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
 // TestOidcLoginBoundToBrowser: in cookie mode a sign-in is bound to the
-// browser that began it (an HttpOnly cookie, ten minutes). An attacker who
-// begins a sign-in to their own account and stops at the callback cannot
-// have a victim's browser finish it (login CSRF): STATE_INVALID, nothing
-// spent, with no cookie or a forged one. The browser that began it
-// finishes it, and the cookie is dropped. With TOKEN_LOCATION
-// headers,cookies a client may be a header-mode page on another site, so
-// nothing is bound there.
+// browser that began it (a host-only HttpOnly cookie, ten minutes). An
+// attacker who begins a sign-in to their own account and stops at the
+// callback cannot have a victim's browser finish it (login CSRF):
+// STATE_INVALID, nothing spent, with no cookie or a forged one; a link is
+// bound the same way. The browser that began it finishes it, two tabs'
+// flows alike.
 func TestOidcLoginBoundToBrowser(t *testing.T) {
 	forEachStore(t, func(t *testing.T, dbURL string) {
 		google := startIdP(t, idptest.Options{Users: []idptest.User{ada}})
-		cookieMode := map[string]string{"TOKEN_LOCATION": "cookies", "COOKIE_SECURE": "false"}
-		s := startServer(t, oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": google}, cookieMode))
-		base, _ := url.Parse(s.URL)
-		browser := func() *http.Client {
-			jar, _ := cookiejar.New(nil)
-			return &http.Client{Jar: jar}
-		}
-		post := func(c *http.Client, query string, vars map[string]any) (*gqlResponse, *http.Response) {
+		corp := startIdP(t, idptest.Options{Users: []idptest.User{ada}})
+		s := startServer(t, oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": google, "corp": corp},
+			map[string]string{"TOKEN_LOCATION": "cookies", "COOKIE_SECURE": "false", "COOKIE_DOMAIN": "127.0.0.1"}))
+		elsewhere := func(r *gqlResponse, what string) {
 			t.Helper()
-			body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-			resp, err := c.Post(s.URL+"/graphql", "application/json", bytes.NewReader(body))
-			if err != nil {
-				t.Fatal(err)
+			if e := wantErr(t, r, "BAD_USER_INPUT", "STATE_INVALID"); e.Extensions["field"] != "state" || !strings.Contains(e.Message, "another browser") {
+				t.Fatalf("%s: %+v", what, e)
 			}
-			out, _ := decodeGQL(t, resp)
-			return out, resp
-		}
-		flowCookie := func(resp *http.Response) *http.Cookie {
-			for _, c := range resp.Cookies() {
-				if c.Name == "gqlauth_oidc" {
-					return c
-				}
-			}
-			return nil
 		}
 
-		attacker := browser()
-		r, resp := post(attacker, beginLoginQ, map[string]any{"p": "google", "r": oidcCallback})
-		if c := flowCookie(resp); c == nil || !c.HttpOnly || c.MaxAge != 600 || len(c.Value) < 43 {
-			t.Fatalf("the flow cookie of beginOidcLogin: %+v", c)
+		attacker := newOidcBrowser(t, s)
+		r, resp := attacker.post(beginLoginQ, map[string]any{"p": "google", "r": oidcCallback})
+		c := setCookie(resp, "gqlauth_oidc")
+		if c == nil || !c.HttpOnly || c.MaxAge != 600 || c.Path != "/" || c.Domain != "" || len(c.Value) != 43 {
+			t.Fatalf("the flow cookie of beginOidcLogin (host-only even with COOKIE_DOMAIN): %+v", c)
+		}
+		// A second tab's flow reuses the browser's secret: both finish.
+		_, resp = attacker.post(beginLoginQ, map[string]any{"p": "google", "r": oidcCallback})
+		if c2 := setCookie(resp, "gqlauth_oidc"); c2 == nil || c2.Value != c.Value {
+			t.Fatalf("a second begin replaced the browser's secret: %+v", c2)
 		}
 		cb := signInAt(t, ok(t, r)["beginOidcLogin"].(map[string]any)["url"].(string), "ada", "ada-pw")
 		finish := map[string]any{"p": "google", "c": cb.code, "s": cb.state}
 
-		forged := browser()
-		forged.Jar.SetCookies(base, []*http.Cookie{{Name: "gqlauth_oidc", Value: strings.Repeat("A", 43)}})
-		for name, victim := range map[string]*http.Client{"no cookie": browser(), "forged cookie": forged} {
-			r, _ := post(victim, finishLoginQ, finish)
-			if e := wantErr(t, r, "BAD_USER_INPUT", "STATE_INVALID"); e.Extensions["field"] != "state" || !strings.Contains(e.Message, "another browser") {
-				t.Fatalf("%s: %+v", name, e)
+		forged := newOidcBrowser(t, s)
+		u, _ := url.Parse(s.URL)
+		forged.client.Jar.SetCookies(u, []*http.Cookie{{Name: "gqlauth_oidc", Value: strings.Repeat("A", 43)}})
+		for name, victim := range map[string]*oidcBrowser{"no cookie": newOidcBrowser(t, s), "forged cookie": forged} {
+			r, resp := victim.post(finishLoginQ, finish)
+			elsewhere(r, name)
+			if setCookie(resp, "gqlauth_access") != nil {
+				t.Fatalf("%s: a session cookie was set", name)
 			}
 		}
 
-		r, resp = post(attacker, finishLoginQ, finish)
+		r, _ = attacker.post(finishLoginQ, finish)
 		if p := ok(t, r)["finishOidcLogin"].(map[string]any); p["user"].(map[string]any)["email"] != "ada@example.com" {
 			t.Fatalf("finishOidcLogin in the browser that began it = %v", p)
 		}
-		if c := flowCookie(resp); c == nil || c.MaxAge >= 0 {
-			t.Fatalf("the flow cookie was not dropped: %+v", c)
+		if attacker.cookie("gqlauth_access") == "" {
+			t.Fatal("no session cookie after the sign-in")
 		}
-		names := map[string]bool{}
-		for _, c := range attacker.Jar.Cookies(base) {
-			names[c.Name] = true
-		}
-		if !names["gqlauth_access"] || names["gqlauth_oidc"] {
-			t.Fatalf("the browser's cookies after the sign-in: %v", names)
+		// The second tab's flow still finishes in this browser.
+		ok(t, first(attacker.post(finishLoginQ, callbackVars("google", attacker.begin("google", "ada", "ada-pw", false)))))
+
+		// A link is bound too: begun in this browser, it is refused in
+		// another one signed in to the same account, and finishes here.
+		other := newOidcBrowser(t, s)
+		ok(t, first(other.post(finishLoginQ, callbackVars("google", other.begin("google", "ada", "ada-pw", false)))))
+		link := attacker.begin("corp", "ada", "ada-pw", true)
+		r, _ = other.post(finishLinkQ, callbackVars("corp", link))
+		elsewhere(r, "finishOidcLink in another browser")
+		if ids := ok(t, first(attacker.post(finishLinkQ, callbackVars("corp", link))))["finishOidcLink"].(map[string]any)["identities"].([]any); len(ids) != 2 {
+			t.Fatalf("identities after the link: %v", ids)
 		}
 		s.stop()
 
-		both := oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": google}, map[string]string{"TOKEN_LOCATION": "headers,cookies", "COOKIE_SECURE": "false"})
-		s = startServer(t, both)
-		r, resp = post(browser(), beginLoginQ, map[string]any{"p": "google", "r": oidcCallback})
-		ok(t, r)
-		if c := flowCookie(resp); c != nil {
-			t.Fatalf("headers,cookies: a flow cookie %+v", c)
+		// Secure cookies: the flow cookie takes the __Host- prefix.
+		s = startServer(t, oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": google}, map[string]string{"TOKEN_LOCATION": "cookies"}))
+		_, resp = newOidcBrowser(t, s).post(beginLoginQ, map[string]any{"p": "google", "r": oidcCallback})
+		if c := setCookie(resp, "__Host-gqlauth_oidc"); c == nil || !c.Secure || c.Path != "/" || c.Domain != "" {
+			t.Fatalf("the Secure flow cookie: %+v", resp.Header.Values("Set-Cookie"))
 		}
-		cb = signInAt(t, r.Data["beginOidcLogin"].(map[string]any)["url"].(string), "ada", "ada-pw")
-		ok(t, s.finishLogin(t, "google", cb))
 	})
 }
+
+// TestOidcBothModesBodyOnly: with TOKEN_LOCATION=headers,cookies a page on
+// another site in header mode never gets the flow cookie back, so a
+// finish without it is not refused; but it gets its tokens in the body
+// only: no cookie session is forced on the browser that finished it.
+func TestOidcBothModesBodyOnly(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		google := startIdP(t, idptest.Options{Users: []idptest.User{ada}})
+		s := startServer(t, oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": google},
+			map[string]string{"TOKEN_LOCATION": "headers,cookies", "COOKIE_SECURE": "false"}))
+		began := newOidcBrowser(t, s)
+		cb := began.begin("google", "ada", "ada-pw", false)
+
+		r, resp := newOidcBrowser(t, s).post(finishLoginQ, callbackVars("google", cb))
+		p := ok(t, r)["finishOidcLogin"].(map[string]any)
+		if p["accessToken"] == nil || p["refreshToken"] == nil {
+			t.Fatalf("no tokens in the body: %v", p)
+		}
+		if setCookie(resp, "gqlauth_access") != nil || setCookie(resp, "gqlauth_refresh") != nil {
+			t.Fatalf("session cookies set by a finish from another browser: %v", resp.Header.Values("Set-Cookie"))
+		}
+		// The browser that began a flow gets its cookies as usual.
+		r, resp = began.post(finishLoginQ, callbackVars("google", began.begin("google", "ada", "ada-pw", false)))
+		ok(t, r)
+		if setCookie(resp, "gqlauth_access") == nil {
+			t.Fatalf("no session cookie in the browser that began the flow: %v", resp.Header.Values("Set-Cookie"))
+		}
+	})
+}
+
+func callbackVars(provider string, cb callback) map[string]any {
+	return map[string]any{"p": provider, "c": cb.code, "s": cb.state}
+}
+
+// first is the response of a post, without its HTTP answer.
+func first(r *gqlResponse, _ *http.Response) *gqlResponse { return r }

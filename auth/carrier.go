@@ -20,17 +20,15 @@ type TokenCarrier interface {
 	// carrier and the CSRF value the request sent with it, for `refresh`
 	// called without an argument.
 	StoredRefresh() (token, csrf string, ok bool)
-	// BindFlow keeps secret in the client's browser (an HttpOnly cookie),
-	// so that a sign-in with a provider can be finished only there; false
-	// when this client's tokens do not travel in cookies (nothing binds
-	// the browser then, and the page's own check of state is the
-	// defence).
+	// BindFlow keeps secret in the client's browser (a host-only HttpOnly
+	// cookie) for as long as a sign-in with a provider lives, so that the
+	// sign-in can be finished only there; false when this server sets no
+	// cookies (header mode: nothing binds the browser, and the page's own
+	// check of state is the defence).
 	BindFlow(secret string) bool
 	// FlowBinding is the secret BindFlow kept, as the browser sent it
 	// back with this request; "" when none came.
 	FlowBinding() string
-	// ClearFlowBinding drops it once the flow it bound is finished.
-	ClearFlowBinding()
 }
 
 type carrierKey struct{}
@@ -59,4 +57,3 @@ func (bodyOnly) Clear()                                {}
 func (bodyOnly) StoredRefresh() (string, string, bool) { return "", "", false }
 func (bodyOnly) BindFlow(string) bool                  { return false }
 func (bodyOnly) FlowBinding() string                   { return "" }
-func (bodyOnly) ClearFlowBinding()                     {}

@@ -64,4 +64,8 @@ type AuthResult struct {
 	// MfaToken is set, and Access and Refresh are nil, when the password
 	// was right but a second factor must still be shown (verifyMfa).
 	MfaToken string
+	// BodyOnly: the tokens go to the caller in the response body only,
+	// never into cookies: a sign-in with a provider finished by a browser
+	// that did not begin it (TOKEN_LOCATION=headers,cookies).
+	BodyOnly bool
 }

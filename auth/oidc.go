@@ -101,11 +101,16 @@ func (o *Oidc) begin(ctx context.Context, provider, redirectURI string, userID *
 	now := o.now().UTC()
 	f := &OidcFlow{ID: flowID(req.State), Provider: provider, RedirectURI: redirectURI, UserID: userID,
 		Nonce: req.Nonce, CodeVerifier: req.CodeVerifier, CreatedAt: now, ExpiresAt: now.Add(OidcFlowTTL)}
-	// In cookie mode the flow is bound to this browser too: a state and
-	// code an attacker got by beginning a sign-in to their own account
-	// cannot be finished in a victim's browser (login CSRF).
-	binding := randomToken()
+	// Where cookies are used, the flow is bound to this browser too: a
+	// state and code an attacker got by beginning a sign-in to their own
+	// account cannot be finished in a victim's browser (login CSRF). The
+	// browser keeps one secret for all its flows (a second tab's begin
+	// does not undo the first's).
 	carrier := TokenCarrierFrom(ctx)
+	binding := carrier.FlowBinding()
+	if !wellFormedSecret(binding) {
+		binding = randomToken()
+	}
 	if carrier.BindFlow(binding) {
 		f.BindingHash = flowID(binding)
 	}
@@ -125,7 +130,7 @@ func (o *Oidc) FinishLogin(ctx context.Context, provider, code, state string) (*
 	if err := o.throttle.Check(ctx, ip); err != nil {
 		return nil, err
 	}
-	_, ext, err := o.finish(ctx, provider, code, state, func(f *OidcFlow) bool { return f.UserID == nil })
+	f, ext, err := o.finish(ctx, provider, code, state, func(f *OidcFlow) bool { return f.UserID == nil })
 	if err != nil {
 		o.refused(ctx, ip, "", "login with "+provider, err)
 		return nil, err
@@ -133,8 +138,10 @@ func (o *Oidc) FinishLogin(ctx context.Context, provider, code, state string) (*
 	res, err := o.signIn(ctx, ext)
 	if err != nil {
 		o.refused(ctx, ip, "", "login with "+provider, err)
+		return nil, err
 	}
-	return res, err
+	res.BodyOnly = !boundHere(ctx, f)
+	return res, nil
 }
 
 // FinishLink completes BeginLink: the identity is linked to the caller's
@@ -247,9 +254,6 @@ func (o *Oidc) finish(ctx context.Context, provider, code, state string, belongs
 	if err != nil {
 		return nil, nil, err
 	}
-	if f.BindingHash != "" {
-		TokenCarrierFrom(ctx).ClearFlowBinding() // spent: it binds nothing now
-	}
 	ext, err := o.idps.Exchange(ctx, provider, code, OidcRequest{RedirectURI: f.RedirectURI, State: state, Nonce: f.Nonce, CodeVerifier: f.CodeVerifier})
 	if err != nil {
 		return nil, nil, o.providerErr(ctx, provider, name, err)
@@ -266,8 +270,8 @@ var (
 		Message: "this sign-in was begun in another browser: begin again here"}
 )
 
-// boundHere reports whether f may be finished by this request: a flow
-// bound to a browser (BindingHash) only by a request that carries its
+// boundHere reports whether f is finished in the browser that began it:
+// true for a flow nothing bound, else only for a request that carries its
 // secret back.
 func boundHere(ctx context.Context, f *OidcFlow) bool {
 	if f.BindingHash == "" {
@@ -275,6 +279,15 @@ func boundHere(ctx context.Context, f *OidcFlow) bool {
 	}
 	got := TokenCarrierFrom(ctx).FlowBinding()
 	return got != "" && subtle.ConstantTimeCompare([]byte(flowID(got)), []byte(f.BindingHash)) == 1
+}
+
+// wellFormedSecret accepts what randomToken makes: 43 base64url characters.
+func wellFormedSecret(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil
 }
 
 // spendFlow finds the flow of state and uses it up, once: a state is
@@ -298,9 +311,12 @@ func (o *Oidc) spendFlow(ctx context.Context, provider, state string, belongs fu
 		return nil, errStateInvalid
 	case !now.Before(f.ExpiresAt):
 		return nil, errStateExpired
-	case !boundHere(ctx, f):
-		// Refused before it is spent: the flow stays the browser's
-		// that began it.
+	case !boundHere(ctx, f) && !TokenCarrierFrom(ctx).TokensInBody():
+		// Cookie mode: refused before it is spent, so the flow stays
+		// the browser's that began it. (With headers,cookies the caller
+		// may be a header-mode page on another site, which never gets
+		// the cookie back: it finishes, but gets its tokens in the body
+		// only, so no cookie session is forced on a browser.)
 		return nil, errStateElsewhere
 	}
 	var ok bool
@@ -352,6 +368,9 @@ func (o *Oidc) refused(ctx context.Context, ip ThrottleKey, userID, what string,
 	}
 	if e.Code == CodeIdentityLinkRequired && e.Err != nil {
 		detail += " (" + e.Err.Error() + ")"
+	}
+	if e == errStateElsewhere { // the mark of a login CSRF attempt
+		detail += " (begun in another browser)"
 	}
 	o.audit.record(ctx, EventOidcRefused, userID, "", detail)
 }

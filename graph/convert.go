@@ -36,7 +36,9 @@ func authPayload(ctx context.Context, r *auth.AuthResult) *model.AuthPayload {
 		return &model.AuthPayload{TokenType: "Bearer", User: u, MfaRequired: true, MfaToken: &r.MfaToken}
 	}
 	tt := auth.TokenCarrierFrom(ctx)
-	tt.Deliver(r)
+	if !r.BodyOnly {
+		tt.Deliver(r)
+	}
 	exp := r.Access.Claims.ExpiresAt.Sub(r.Access.Claims.IssuedAt.Time)
 	p := &model.AuthPayload{
 		TokenType: "Bearer",
@@ -44,7 +46,7 @@ func authPayload(ctx context.Context, r *auth.AuthResult) *model.AuthPayload {
 		Fresh:     r.Access.Claims.Fresh,
 		User:      user(r.User),
 	}
-	if tt.TokensInBody() {
+	if tt.TokensInBody() || r.BodyOnly {
 		p.AccessToken, p.RefreshToken = &r.Access.Token, &r.Refresh.Token
 	}
 	if r.CSRF != "" {

@@ -25,6 +25,8 @@ type CookieConfig struct {
 	CSRFHeader string
 	// FlowName is HttpOnly and binds a sign-in with a provider to the
 	// browser that began it (auth.TokenCarrier.BindFlow), for ten minutes.
+	// It is host-only on path /, and with Secure it takes the __Host-
+	// prefix, so that no sibling subdomain can plant one (cookie tossing).
 	FlowName string
 	Domain   string
 	Path     string
@@ -91,26 +93,30 @@ func (t *cookieCarrier) StoredRefresh() (token, csrf string, ok bool) {
 	return t.refresh, t.csrf, true
 }
 
-// BindFlow implements auth.TokenCarrier: in cookie mode only (with
-// TOKEN_LOCATION=headers,cookies a client may be a header-mode page on
-// another site, which never gets the cookie back), it sets the HttpOnly
-// flow cookie for as long as a flow lives.
+// BindFlow implements auth.TokenCarrier: when cookies are used at all, it
+// sets the flow cookie for as long as a flow lives.
 func (t *cookieCarrier) BindFlow(secret string) bool {
-	if !t.usesCookies() || t.cfg.Headers || t.cfg.Cookie.FlowName == "" {
+	if !t.usesCookies() || t.cfg.Cookie.FlowName == "" {
 		return false
 	}
-	http.SetCookie(t.w, t.cookie(t.cfg.Cookie.FlowName, secret, int(auth.OidcFlowTTL/time.Second), true))
+	c := &t.cfg.Cookie
+	http.SetCookie(t.w, &http.Cookie{
+		Name: flowCookieName(c), Value: secret, Path: "/", MaxAge: int(auth.OidcFlowTTL / time.Second),
+		Secure: c.Secure, HttpOnly: true, SameSite: c.SameSite,
+	})
 	return true
 }
 
 // FlowBinding implements auth.TokenCarrier.
 func (t *cookieCarrier) FlowBinding() string { return t.flow }
 
-// ClearFlowBinding implements auth.TokenCarrier.
-func (t *cookieCarrier) ClearFlowBinding() {
-	if t.flow != "" {
-		http.SetCookie(t.w, t.cookie(t.cfg.Cookie.FlowName, "", -1, true))
+// flowCookieName is FlowName, with the __Host- prefix when the cookie is
+// Secure: browsers then refuse one set with a Domain or another path.
+func flowCookieName(c *CookieConfig) string {
+	if c.Secure {
+		return "__Host-" + c.FlowName
 	}
+	return c.FlowName
 }
 
 func (t *cookieCarrier) set(name, value string, httpOnly bool) {
