@@ -491,3 +491,26 @@ func TestPasskeyAsSecondFactor(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminPasskeyIsASecondFactor: under REQUIRE_ADMIN_MFA an admin whose
+// only factor is a passkey is told to log in with it (MFA_REQUIRED), not
+// to enroll one, and a passkey login reaches admin fields.
+func TestAdminPasskeyIsASecondFactor(t *testing.T) {
+	forEachStore(t, func(t *testing.T, dbURL string) {
+		s := startServer(t, testEnv(dbURL, map[string]string{"REQUIRE_ADMIN_MFA": "true"}))
+		s.cli(t, "admin-password-1\n", "user", "create", "--email", "boss@example.com", "--role", "ADMIN")
+		const statsQ = `{ adminStats { users } }`
+		boss, _ := s.login(t, "boss@example.com", "admin-password-1")
+		s.markVerified(t, boss.access, "boss@example.com")
+		wantErr(t, s.do(t, boss.access, statsQ, nil), "MFA_ENROLLMENT_REQUIRED", "")
+
+		a := newAuthenticator()
+		s.addPasskey(t, boss.access, a, "key")
+		e := wantErr(t, s.do(t, boss.access, statsQ, nil), "MFA_REQUIRED", "")
+		if !strings.Contains(e.Message, "passkey") {
+			t.Fatalf("MFA_REQUIRED for a passkey holder: %q", e.Message)
+		}
+		pk, _ := s.passkeyLogin(t, a, "boss@example.com")
+		ok(t, s.do(t, pk.access, statsQ, nil))
+	})
+}

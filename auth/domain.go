@@ -136,6 +136,9 @@ type Principal struct {
 	// adminMFA is REQUIRE_ADMIN_MFA, carried by the principal the Guard
 	// builds so that the one rule (RequireAdminFactor) can read it.
 	adminMFA bool
+	// hasPasskey asks the store whether the user has a passkey (nil: no
+	// store at hand); only RequireAdminFactor's refusal needs to know.
+	hasPasskey func() bool
 }
 
 // Stats are the figures adminStats reports.

@@ -156,7 +156,7 @@ var (
 
 	errMfaRequired           = &Error{Code: CodeMfaRequired, Message: "this operation requires a login with your second factor"}
 	errMfaRequiredNoFactor   = &Error{Code: CodeMfaRequired, Message: "this operation requires a login with a second factor: sign in with a passkey, or enroll an authenticator app (enrollTotp) and log in with it"}
-	errMfaEnrollmentRequired = &Error{Code: CodeMfaEnrollmentRequired, Message: "this operation requires a second factor: sign in with a passkey (add one first if you have none), or enroll an authenticator app (enrollTotp) and log in with it"}
+	errMfaEnrollmentRequired = &Error{Code: CodeMfaEnrollmentRequired, Message: "this operation requires a second factor: enroll an authenticator app (enrollTotp) or add a passkey, then log in with it"}
 )
 
 // Sentinel errors that stores return so the service can translate them.

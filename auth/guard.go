@@ -10,6 +10,10 @@ type tokenStateStore interface {
 	// TokenState reads, in one round trip, what decides whether an access
 	// token is still good: its user, its session and its jti.
 	TokenState(ctx context.Context, userID, sessionID, jti string, now time.Time) (*TokenState, error)
+	// CountPasskeys counts a user's passkeys: read only when an admin
+	// without TOTP is refused for want of a second factor, to tell "log in
+	// with your passkey" from "enroll one".
+	CountPasskeys(ctx context.Context, userID string) (int, error)
 }
 
 // Guard turns the verified claims the HTTP middleware put in a request's
@@ -19,6 +23,9 @@ type Guard struct {
 	now   func() time.Time
 	// adminMFA: ADMIN work needs a second factor (REQUIRE_ADMIN_MFA).
 	adminMFA bool
+	// passkeysOn: a WebAuthn relying party is configured, so a passkey is
+	// a second factor one can sign in with.
+	passkeysOn bool
 }
 
 // NewGuard returns a Guard reading token state from store.
@@ -52,7 +59,15 @@ func (g *Guard) check(ctx context.Context, claims *Claims) (*Principal, error) {
 	if !st.valid() {
 		return nil, Unauthenticated(ReasonTokenRevoked)
 	}
-	return &Principal{User: *st.User, Claims: claims, adminMFA: g.adminMFA}, nil
+	p := &Principal{User: *st.User, Claims: claims, adminMFA: g.adminMFA}
+	if g.passkeysOn {
+		userID := st.User.ID
+		p.hasPasskey = func() bool {
+			n, err := g.store.CountPasskeys(ctx, userID)
+			return err == nil && n > 0 // on error, the enrollment answer: a refusal either way
+		}
+	}
+	return p, nil
 }
 
 // valid reports whether a token with this state is still good: its user

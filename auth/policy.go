@@ -57,18 +57,18 @@ func factorStillThere(p *Principal) bool {
 // ADMIN may do (each `@hasRole(role: ADMIN)` field and each admin use
 // case) needs an aal2 token too, so that a phished admin password alone
 // does not reach the user base: MFA_REQUIRED for an admin with a factor
-// and an aal1 token, MFA_ENROLLMENT_REQUIRED for an admin without one.
+// (TOTP or a passkey) and an aal1 token, MFA_ENROLLMENT_REQUIRED for an
+// admin without one.
 // The operator, who holds the database already, is exempt.
 func RequireAdminFactor(p *Principal) error {
 	if p == nil || !p.adminMFA || p.operator {
 		return nil
 	}
-	if err := RequireMFA(p); err != nil && !p.User.MfaEnabled() {
+	err := RequireMFA(p)
+	if err != nil && !p.User.MfaEnabled() && (p.hasPasskey == nil || !p.hasPasskey()) {
 		return errMfaEnrollmentRequired
-	} else if err != nil {
-		return err
 	}
-	return nil
+	return err
 }
 
 // RequireFresh returns FRESH_TOKEN_REQUIRED unless the caller proved its

@@ -101,6 +101,7 @@ func NewService(store Store, tokens *Tokens, hasher *Hasher, opts ServiceOptions
 	audit := &auditor{store: store, log: log, now: now, onEvent: opts.OnEvent}
 	guard := NewGuard(store, now)
 	guard.adminMFA = opts.MFA.RequireAdmin
+	guard.passkeysOn = opts.Passkeys.RP != nil
 	throttle := &Throttle{store: store, limits: opts.RateLimits, audit: audit, log: log, now: now}
 	issue := &issuer{tokens: tokens, bindCSRF: opts.BindCSRF}
 	links := newLinks(store, opts.Links)
