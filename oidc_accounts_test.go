@@ -186,12 +186,7 @@ func TestOidcUnlink(t *testing.T) {
 	forEachStore(t, func(t *testing.T, dbURL string) {
 		google := startIdP(t, idptest.Options{Users: []idptest.User{ada}})
 		corp := startIdP(t, idptest.Options{Users: []idptest.User{ada}})
-		box, env := mailServer(t, dbURL, nil)
-		for k, v := range oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": google, "corp": corp}, nil) {
-			if strings.HasPrefix(k, "OIDC_") {
-				env[k] = v
-			}
-		}
+		box, env := oidcMailEnv(t, dbURL, map[string]*idptest.Provider{"google": google, "corp": corp})
 		s := startServer(t, env)
 		tk, _ := s.oidcTokens(t, "google", "ada", "ada-pw")
 		last := func(token, provider string) {
@@ -242,12 +237,7 @@ func TestOidcUnlink(t *testing.T) {
 func TestOidcResetDropsUnprovenIdentities(t *testing.T) {
 	forEachStore(t, func(t *testing.T, dbURL string) {
 		idp := startIdP(t, idptest.Options{Users: []idptest.User{grace}})
-		box, env := mailServer(t, dbURL, nil)
-		for k, v := range oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": idp}, nil) {
-			if strings.HasPrefix(k, "OIDC_") {
-				env[k] = v
-			}
-		}
+		box, env := oidcMailEnv(t, dbURL, map[string]*idptest.Provider{"google": idp})
 		s := startServer(t, env)
 		claimant, _ := s.oidcTokens(t, "google", "grace", "grace-pw")
 		ok(t, s.do(t, "", requestResetOp, map[string]any{"e": "grace@example.com"}))
@@ -274,12 +264,7 @@ func TestOidcResetDropsUnprovenIdentities(t *testing.T) {
 func TestOidcVerificationDropsUnprovenIdentities(t *testing.T) {
 	forEachStore(t, func(t *testing.T, dbURL string) {
 		idp := startIdP(t, idptest.Options{Users: []idptest.User{grace}})
-		box, env := mailServer(t, dbURL, nil)
-		for k, v := range oidcEnv(t, dbURL, map[string]*idptest.Provider{"google": idp}, nil) {
-			if strings.HasPrefix(k, "OIDC_") {
-				env[k] = v
-			}
-		}
+		box, env := oidcMailEnv(t, dbURL, map[string]*idptest.Provider{"google": idp})
 		s := startServer(t, env)
 		claimant, _ := s.oidcTokens(t, "google", "grace", "grace-pw")
 		ok(t, s.do(t, claimant.access, sendVerifyOp, nil))

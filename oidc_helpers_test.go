@@ -60,6 +60,18 @@ func oidcEnv(t *testing.T, dbURL string, providers map[string]*idptest.Provider,
 	return env
 }
 
+// oidcMailEnv configures a test server with providers and a mail server
+// the test reads (mailServer).
+func oidcMailEnv(t *testing.T, dbURL string, providers map[string]*idptest.Provider) (*mailbox, map[string]string) {
+	box, env := mailServer(t, dbURL, nil)
+	for k, v := range oidcEnv(t, dbURL, providers, nil) {
+		if strings.HasPrefix(k, "OIDC_") {
+			env[k] = v
+		}
+	}
+	return box, env
+}
+
 // callback is what the provider sent back to the frontend.
 type callback struct{ code, state string }
 

@@ -2,10 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"time"
 )
@@ -23,11 +19,7 @@ func (m *Mfa) challenge(ctx context.Context, u *User, loginKey ThrottleKey, newH
 // RFC 8176 amr: AMRPassword, or AMRExternal for a provider's sign-in),
 // which the session's tokens name once the second factor is shown.
 func (m *Mfa) challengeAfter(ctx context.Context, u *User, method string, loginKey ThrottleKey, newHash string) (*AuthResult, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return nil, Internal(err)
-	}
-	tok := base64.RawURLEncoding.EncodeToString(raw)
+	tok := randomToken()
 	now := m.now().UTC()
 	c := &MfaChallenge{ID: challengeID(tok), UserID: u.ID, Method: method, CreatedAt: now, ExpiresAt: now.Add(MfaTokenTTL)}
 	err := m.store.Tx(ctx, func(q Queries) error {
@@ -55,10 +47,7 @@ func (m *Mfa) challengeAfter(ctx context.Context, u *User, method string, loginK
 }
 
 // challengeID is what the store keeps of an mfaToken.
-func challengeID(tok string) string {
-	h := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(h[:])
-}
+func challengeID(tok string) string { return tokenDigest(tok) }
 
 // VerifyMfa completes a login with a current TOTP code or an unused
 // recovery code: it spends the mfaToken and opens a session whose tokens

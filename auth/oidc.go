@@ -2,11 +2,7 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -108,7 +104,7 @@ func (o *Oidc) begin(ctx context.Context, provider, redirectURI string, userID *
 	// does not undo the first's).
 	carrier := TokenCarrierFrom(ctx)
 	binding := carrier.FlowBinding()
-	if !wellFormedSecret(binding) {
+	if !isRandomToken(binding) {
 		binding = randomToken()
 	}
 	if carrier.BindFlow(binding) {
@@ -281,15 +277,6 @@ func boundHere(ctx context.Context, f *OidcFlow) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(flowID(got)), []byte(f.BindingHash)) == 1
 }
 
-// wellFormedSecret accepts what randomToken makes: 43 base64url characters.
-func wellFormedSecret(s string) bool {
-	if len(s) != 43 {
-		return false
-	}
-	_, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	return err == nil
-}
-
 // spendFlow finds the flow of state and uses it up, once: a state is
 // STATE_INVALID when unknown, used, or not the provider's (the defence
 // against mix-up: a code from one provider is never taken to another) or
@@ -376,17 +363,4 @@ func (o *Oidc) refused(ctx context.Context, ip ThrottleKey, userID, what string,
 }
 
 // flowID is what the store keeps of a state.
-func flowID(state string) string {
-	h := sha256.Sum256([]byte(state))
-	return hex.EncodeToString(h[:])
-}
-
-// randomToken is 256 random bits, base64url: a state, a nonce, or a PKCE
-// code verifier (43 characters of the unreserved set, RFC 7636).
-func randomToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func flowID(state string) string { return tokenDigest(state) }
