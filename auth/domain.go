@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -136,9 +137,10 @@ type Principal struct {
 	// adminMFA is REQUIRE_ADMIN_MFA, carried by the principal the Guard
 	// builds so that the one rule (RequireAdminFactor) can read it.
 	adminMFA bool
-	// hasPasskey asks the store whether the user has a passkey (nil: no
-	// store at hand); only RequireAdminFactor's refusal needs to know.
-	hasPasskey func() bool
+	// guard and ctx, set by the Guard that built the principal, let a
+	// refusal ask the store what the token does not say (hasPasskey).
+	guard *Guard
+	ctx   context.Context
 }
 
 // Stats are the figures adminStats reports.

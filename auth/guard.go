@@ -59,15 +59,18 @@ func (g *Guard) check(ctx context.Context, claims *Claims) (*Principal, error) {
 	if !st.valid() {
 		return nil, Unauthenticated(ReasonTokenRevoked)
 	}
-	p := &Principal{User: *st.User, Claims: claims, adminMFA: g.adminMFA}
-	if g.passkeysOn {
-		userID := st.User.ID
-		p.hasPasskey = func() bool {
-			n, err := g.store.CountPasskeys(ctx, userID)
-			return err == nil && n > 0 // on error, the enrollment answer: a refusal either way
-		}
+	return &Principal{User: *st.User, Claims: claims, adminMFA: g.adminMFA, guard: g, ctx: ctx}, nil
+}
+
+// hasPasskey reports whether p's user has a passkey to sign in with; it
+// asks the store, so only a refusal (RequireAdminFactor's) calls it, not
+// every request.
+func (p *Principal) hasPasskey() bool {
+	if p.guard == nil || !p.guard.passkeysOn {
+		return false
 	}
-	return p, nil
+	n, err := p.guard.store.CountPasskeys(p.ctx, p.User.ID)
+	return err == nil && n > 0 // on error, the enrollment answer: a refusal either way
 }
 
 // valid reports whether a token with this state is still good: its user

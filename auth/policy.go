@@ -65,7 +65,7 @@ func RequireAdminFactor(p *Principal) error {
 		return nil
 	}
 	err := RequireMFA(p)
-	if err != nil && !p.User.MfaEnabled() && (p.hasPasskey == nil || !p.hasPasskey()) {
+	if err != nil && !p.User.MfaEnabled() && !p.hasPasskey() {
 		return errMfaEnrollmentRequired
 	}
 	return err
