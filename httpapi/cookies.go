@@ -54,7 +54,7 @@ type cookieCarrier struct {
 	w       http.ResponseWriter
 	refresh string // the refresh cookie, if any
 	csrf    string // the CSRF header, if any
-	flow    string // the flow-binding cookie, if any
+	req     *http.Request // in cookie mode: where FlowBinding reads the flow cookie
 }
 
 // TokensInBody implements auth.TokenCarrier.
@@ -108,7 +108,12 @@ func (t *cookieCarrier) BindFlow(secret string) bool {
 }
 
 // FlowBinding implements auth.TokenCarrier.
-func (t *cookieCarrier) FlowBinding() string { return t.flow }
+func (t *cookieCarrier) FlowBinding() string {
+	if t.req == nil {
+		return ""
+	}
+	return cookieValue(t.req, flowCookieName(&t.cfg.Cookie))
+}
 
 // flowCookieName is FlowName, with the __Host- prefix when the cookie is
 // Secure: browsers then refuse one set with a Domain or another path.

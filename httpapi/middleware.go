@@ -48,7 +48,7 @@ func Middleware(tokens *auth.Tokens, opts MiddlewareOptions) func(http.Handler) 
 			if tr.Cookies {
 				tt.refresh = cookieValue(r, tr.Cookie.RefreshName)
 				tt.csrf = r.Header.Get(tr.Cookie.CSRFHeader)
-				tt.flow = cookieValue(r, flowCookieName(&tr.Cookie))
+				tt.req = r // the flow cookie is read only by a sign-in's finish
 				if isWebSocket(r) {
 					// A browser's websocket sends no headers of its own: the
 					// CSRF value comes in connection_init (SocketCredential).
