@@ -52,8 +52,8 @@ func DefaultCookieConfig() CookieConfig {
 type cookieCarrier struct {
 	cfg     *Transport
 	w       http.ResponseWriter
-	refresh string // the refresh cookie, if any
-	csrf    string // the CSRF header, if any
+	refresh string        // the refresh cookie, if any
+	csrf    string        // the CSRF header, if any
 	req     *http.Request // in cookie mode: where FlowBinding reads the flow cookie
 }
 
